@@ -1,0 +1,33 @@
+package cluster
+
+import "github.com/OneOfOne/xxhash"
+
+// HRWSeed is the seed of every XXH64 digest used for placement (AIStore's).
+const HRWSeed = 1103515245
+
+// Digest returns the XXH64 digest of s with HRWSeed: the digest of an object's
+// unique name, of a target's daemon ID, or of a mountpath's cleaned path.
+// It does not allocate.
+func Digest(s string) uint64 { return xxhash.ChecksumString64S(s, HRWSeed) }
+
+// Mix is the splitmix64 finalizer that HRW applies to (node ^ object) digests.
+func Mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// HRW returns the index of the candidate with the highest rendezvous weight
+// Mix(digests[i] ^ obj), or -1 when digests is empty. Ties go to the lower
+// index. It is the one implementation behind both target and mountpath
+// selection, and it does not allocate.
+func HRW(obj uint64, digests []uint64) int {
+	best, bestW := -1, uint64(0)
+	for i, d := range digests {
+		if w := Mix(d ^ obj); best < 0 || w > bestW {
+			best, bestW = i, w
+		}
+	}
+	return best
+}

@@ -1,0 +1,120 @@
+package cluster
+
+import (
+	"slices"
+	"sync/atomic"
+)
+
+// Map is the versioned cluster map ("smap"): the proxy and every target. Its
+// JSON matches what AIStore's GET /v1/daemon?what=smap returns.
+//
+// A Map is immutable once published: to change it, Clone it, modify the
+// clone, bump Version, and publish the clone. Methods are then safe for
+// concurrent use.
+type Map struct {
+	Proxies map[string]*Node `json:"pmap" msg:"pmap"`
+	Targets map[string]*Node `json:"tmap" msg:"tmap"`
+	Primary *Node            `json:"proxy_si" msg:"proxy"`
+	Version int64            `json:"version,string" msg:"v"`
+	UUID    string           `json:"uuid" msg:"uuid"`
+
+	idx atomic.Pointer[targetIndex] `msg:"-"`
+}
+
+// targetIndex caches the targets in ID order with their digests, so that
+// Owner does not allocate.
+type targetIndex struct {
+	nodes   []*Node
+	digests []uint64
+}
+
+// NewMap returns an empty map at version 0 with the given primary proxy.
+func NewMap(uuid string, primary *Node) *Map {
+	m := &Map{Proxies: map[string]*Node{}, Targets: map[string]*Node{}, Primary: primary, UUID: uuid}
+	if primary != nil {
+		m.Proxies[primary.ID] = primary
+	}
+	return m
+}
+
+// Clone returns a deep copy of m.
+func (m *Map) Clone() *Map {
+	c := &Map{Version: m.Version, UUID: m.UUID, Proxies: make(map[string]*Node, len(m.Proxies)), Targets: make(map[string]*Node, len(m.Targets))}
+	for id, n := range m.Proxies {
+		c.Proxies[id] = n.Clone()
+	}
+	for id, n := range m.Targets {
+		c.Targets[id] = n.Clone()
+	}
+	if m.Primary != nil {
+		c.Primary = m.Primary.Clone()
+	}
+	return c
+}
+
+// TargetList returns the targets sorted by ID. The caller must not modify it.
+func (m *Map) TargetList() []*Node { return m.index().nodes }
+
+// ActiveTargets returns the targets not flagged down, sorted by ID.
+func (m *Map) ActiveTargets() []*Node {
+	var out []*Node
+	for _, n := range m.index().nodes {
+		if !n.Down() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Node returns the node with the given ID, proxy or target, or nil.
+func (m *Map) Node(id string) *Node {
+	if n := m.Targets[id]; n != nil {
+		return n
+	}
+	return m.Proxies[id]
+}
+
+// Owner returns the target that HRW places the object with unique name uname
+// on. Down targets take part in placement, so that an object never moves
+// because its owner is briefly away: if the owner is down, Owner returns it
+// together with an ErrUnavailable error. With no targets it returns
+// ErrUnavailable. It does not allocate on success.
+func (m *Map) Owner(uname string) (*Node, error) {
+	ix := m.index()
+	i := HRW(Digest(uname), ix.digests)
+	if i < 0 {
+		return nil, Errorf(ErrUnavailable, "no targets in the cluster map (version %d)", m.Version)
+	}
+	n := ix.nodes[i]
+	if n.Down() {
+		return n, Errorf(ErrUnavailable, "target %s that owns %q is down", n.ID, uname)
+	}
+	return n, nil
+}
+
+func (m *Map) index() *targetIndex {
+	if ix := m.idx.Load(); ix != nil {
+		return ix
+	}
+	ix := &targetIndex{}
+	for _, n := range m.Targets {
+		ix.nodes = append(ix.nodes, n)
+	}
+	slices.SortFunc(ix.nodes, func(a, b *Node) int { return compareStrings(a.ID, b.ID) })
+	ix.digests = make([]uint64, len(ix.nodes))
+	for i, n := range ix.nodes {
+		ix.digests[i] = Digest(n.ID)
+	}
+	m.idx.Store(ix)
+	return ix
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,87 @@
+// Package fs is the storage layer of a miniais target: a set of mountpaths
+// (local directories, normally one per disk), HRW placement of objects across
+// them, and durable, atomically visible objects with their metadata.
+//
+// Nothing here is global: a [Mountpaths] value holds the directories and a
+// [Store] built from it serves buckets and objects. Errors wrap the kinds of
+// package cluster (cluster.ErrNotFound, cluster.ErrBadName, ...); mapping them
+// to HTTP statuses is the job of the HTTP layer, not of this package.
+//
+// # Placement
+//
+// Each mountpath has a digest, cluster.Digest of its cleaned absolute path.
+// An object lives on the mountpath that cluster.HRW picks for the digest of
+// its unique name (cluster.Bucket.Uname): [Mountpaths.Select]. Reads, heads
+// and deletes look there first and then on every other mountpath, so adding a
+// mountpath makes nothing disappear; the next Put of a misplaced object
+// writes it to its HRW mountpath and removes the old copy. Removing a
+// mountpath makes its objects invisible (they are not moved).
+//
+// # On-disk layout
+//
+// Under every mountpath <mp> (names are literal bytes; <bucket> is a bucket
+// name as validated by cluster.Bucket.Validate, <object> an object name as
+// validated by cluster.ValidateObjectName, whose '/' separate directories):
+//
+//	<mp>/.work/                     temporary files; emptied by NewStore
+//	<mp>/.work/put-<random>         an object being written by Put
+//	<mp>/.work/meta-<random>        a sidecar being written (no-xattr filesystems)
+//	<mp>/.work/trash-<random>/      a destroyed bucket on its way out
+//	<mp>/@ais/                      buckets of provider "ais"
+//	<mp>/@ais/<bucket>/%ob/         the bucket's objects (made on every mountpath)
+//	<mp>/@ais/<bucket>/%ob/<object> one object: "a/b/c" is the file %ob/a/b/c
+//	<mp>/@ais/<bucket>/%mt/<object> the object's sidecar metadata, only where
+//	                                the filesystem refuses user xattrs
+//
+// Because '/' makes directories, object "a" and object "a/b" cannot both live
+// on one mountpath: the second Put of such a pair fails with an error wrapping
+// cluster.ErrExists and changes nothing. (Two such objects placed on different
+// mountpaths can coexist; both are listed.) Every segment of an object name
+// must be at most 255 bytes (NAME_MAX), else cluster.ErrBadName; names are
+// checked before anything touches the disk, so a name can never escape its
+// bucket's %ob directory.
+//
+// # Metadata
+//
+// An object's metadata (size, checksum, version, atime, custom pairs) is kept
+// in the user xattr "user.ais.meta" of the object file, or in a sidecar file
+// with the same bytes where xattrs are unsupported. The encoding, byte by byte
+// ("string" is a uvarint length followed by that many bytes, uvarint and
+// varint are those of encoding/binary):
+//
+//	0..1   'A' 'M'      magic
+//	2      0x01         format version
+//	uvarint             size in bytes
+//	string              checksum type ("xxhash2")
+//	string              checksum value (16 lowercase hex digits)
+//	string              version ("1", "2", ...)
+//	varint              atime, Unix nanoseconds
+//	uvarint             number of custom pairs, then each as string key,
+//	                    string value, in increasing key order
+//
+// An encoding may be at most [MaxMetaSize] bytes. A file without metadata (put
+// there by hand) is served with its size, version "1", its mtime as atime and
+// no checksum. Atime is the time of the Put: reads do not update it (that
+// would cost a metadata write per read).
+//
+// # Durability and atomicity
+//
+// Put streams the body into <mp>/.work/put-<random> on the object's own
+// mountpath while computing the XXH64 (seed 0) checksum, then, with
+// [FsyncAlways], fsyncs the data, writes the metadata, fsyncs again, renames
+// the file into place and fsyncs the parent directory. Readers therefore see
+// the old object or the new one, never a partial one; a Put that fails (short
+// or long body, checksum mismatch, reader error, cancelled context) removes
+// its temporary file. Files left in .work by a crash are removed by NewStore.
+// Writers of one name are serialized (striped locks) only for the short
+// commit, so versions increase by one per overwrite without racing.
+//
+// # Tracing
+//
+// Store methods start spans named fs.Put, fs.Get (Open), fs.Head, fs.Delete,
+// fs.List, fs.CreateBucket and fs.DestroyBucket, of kind internal, with the
+// attributes ais.bucket, ais.object, ais.size, ais.mountpath, ais.checksum and
+// ais.version where known. Failures set codes.Error and record the error.
+// A missing object on Open, Head or Delete is an answer, not a failure of the
+// storage layer: such spans get the event "not found" and keep an unset status.
+package fs
