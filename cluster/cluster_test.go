@@ -186,7 +186,7 @@ func TestMsgpRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Version != 42 || len(got.Targets) != 3 || got.Primary.ID != "p1" || got.Targets["tb"].IDDigest != Digest("tb") {
-		t.Fatalf("round trip lost data: %+v", got)
+		t.Fatalf("round trip lost data: %+v", &got)
 	}
 	bmd := NewBMD("u")
 	bmd.Buckets["b"] = DefaultBucketProps(1, time.Unix(0, 5))

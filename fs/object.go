@@ -1,0 +1,309 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/OneOfOne/xxhash"
+
+	"miniais/cluster"
+)
+
+// GetOptions qualify an Open.
+type GetOptions struct {
+	// Validate re-reads the whole object and checks its checksum before
+	// Open returns; a mismatch fails Open with cluster.ErrChecksum.
+	Validate bool
+}
+
+// Object is an open stored object: its attributes and its content. It
+// implements io.Reader, io.ReaderAt, io.Seeker, io.Closer and io.WriterTo
+// (which uses sendfile/splice when the writer is a socket). Read, Seek and
+// WriteTo share one offset and must not be used concurrently; ReadAt may.
+// The content is the version that was current at Open even if the object is
+// overwritten or deleted afterwards. The caller must Close it.
+type Object struct {
+	// Attrs are the attributes of the opened version.
+	Attrs ObjectAttrs
+	f     *os.File
+}
+
+var (
+	_ io.ReadSeekCloser = (*Object)(nil)
+	_ io.ReaderAt       = (*Object)(nil)
+	_ io.WriterTo       = (*Object)(nil)
+)
+
+// Read reads from the current offset.
+func (o *Object) Read(p []byte) (int, error) { return o.f.Read(p) }
+
+// ReadAt reads len(p) bytes at offset off; it is safe for concurrent use.
+func (o *Object) ReadAt(p []byte, off int64) (int, error) { return o.f.ReadAt(p, off) }
+
+// Seek sets the offset of the next Read or WriteTo.
+func (o *Object) Seek(offset int64, whence int) (int64, error) { return o.f.Seek(offset, whence) }
+
+// WriteTo writes the content from the current offset to the end into w.
+func (o *Object) WriteTo(w io.Writer) (int64, error) { return o.f.WriteTo(w) }
+
+// Close releases the file.
+func (o *Object) Close() error { return o.f.Close() }
+
+// File returns the underlying file, for callers that hand it to
+// http.ServeContent or sendfile. It stays owned by the Object: do not close it.
+func (o *Object) File() *os.File { return o.f }
+
+// Open opens object name of bck for reading: on its HRW mountpath, else on
+// any other. Three things can go wrong besides I/O errors: a missing bucket
+// or object is an error wrapping cluster.ErrNotFound; an object whose file
+// length differs from its metadata is refused with cluster.ErrChecksum; and
+// with opts.Validate, so is one whose content does not match its checksum.
+func (s *Store) Open(ctx context.Context, bck cluster.Bucket, name string, opts GetOptions) (obj *Object, err error) {
+	ctx, span := s.start(ctx, "fs.Get", bck, name)
+	defer func() {
+		if err == nil {
+			setAttrs(span, &obj.Attrs)
+		}
+		endSpan(span, err)
+	}()
+	if err := checkNames(bck, name); err != nil {
+		return nil, err
+	}
+	uname := bck.Uname(name)
+	lk := s.stripe(uname)
+	lk.RLock()
+	obj, err = s.open(bck, name, uname)
+	lk.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Validate {
+		if err := s.validate(ctx, obj); err != nil {
+			obj.Close()
+			return nil, err
+		}
+	}
+	return obj, nil
+}
+
+// open finds and opens the object; the caller holds its stripe read lock.
+func (s *Store) open(bck cluster.Bucket, name, uname string) (*Object, error) {
+	first := s.mps.Select(uname)
+	if first == nil {
+		return nil, errNoMountpaths()
+	}
+	for mp := range s.order(first) {
+		f, err := os.Open(objectPath(mp, bck, name))
+		if isNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fs: open: %w", err)
+		}
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("fs: open: %w", err)
+			}
+			continue // a directory: the prefix of other objects, not an object
+		}
+		obj := &Object{f: f, Attrs: ObjectAttrs{Bucket: bck, Name: name, Mountpath: mp.Path}}
+		raw, merr := readMetaFile(f, sidecarPath(mp, bck, name))
+		if err := attrsFromMeta(raw, merr, fi, &obj.Attrs); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("fs: object %s/%s on %s: %w", bck, name, mp.Path, err)
+		}
+		if obj.Attrs.Size != fi.Size() {
+			f.Close()
+			return nil, cluster.Errorf(cluster.ErrChecksum, "object %s/%s on %s: metadata says %d bytes, file has %d",
+				bck, name, mp.Path, obj.Attrs.Size, fi.Size())
+		}
+		return obj, nil
+	}
+	return nil, s.notFound(bck, name)
+}
+
+// validate hashes the whole object with ReadAt and compares the checksum.
+func (s *Store) validate(ctx context.Context, obj *Object) error {
+	a := &obj.Attrs
+	if a.Checksum.Value == "" {
+		return nil // stored without a checksum: nothing to validate against
+	}
+	if a.Checksum.Type != cluster.ChecksumXXHash2 {
+		return cluster.Errorf(cluster.ErrChecksum, "object %s/%s: unknown checksum type %q", a.Bucket, a.Name, a.Checksum.Type)
+	}
+	bp := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(bp)
+	h := xxhash.New64()
+	var off int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := obj.f.ReadAt(*bp, off)
+		h.Write((*bp)[:n])
+		off += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("fs: validate: %w", err)
+		}
+	}
+	if got := checksumValue(h.Sum64()); got != strings.ToLower(a.Checksum.Value) || off != a.Size {
+		return cluster.Errorf(cluster.ErrChecksum, "object %s/%s on %s is corrupt: content has %s (%d bytes), metadata says %s (%d bytes)",
+			a.Bucket, a.Name, a.Mountpath, got, off, a.Checksum.Value, a.Size)
+	}
+	return nil
+}
+
+// Head returns the attributes of object name of bck without opening it.
+// Errors are those of Open (without validation).
+func (s *Store) Head(ctx context.Context, bck cluster.Bucket, name string) (attrs ObjectAttrs, err error) {
+	_, span := s.start(ctx, "fs.Head", bck, name)
+	defer func() {
+		if err == nil {
+			setAttrs(span, &attrs)
+		}
+		endSpan(span, err)
+	}()
+	if err := checkNames(bck, name); err != nil {
+		return ObjectAttrs{}, err
+	}
+	uname := bck.Uname(name)
+	lk := s.stripe(uname)
+	lk.RLock()
+	defer lk.RUnlock()
+	first := s.mps.Select(uname)
+	if first == nil {
+		return ObjectAttrs{}, errNoMountpaths()
+	}
+	for mp := range s.order(first) {
+		a, err := s.head(mp, bck, name)
+		if isNotExist(err) {
+			continue
+		}
+		return a, err
+	}
+	return ObjectAttrs{}, s.notFound(bck, name)
+}
+
+// head reads the attributes of name on mp; the caller holds the stripe lock.
+// A missing object or a directory is os.ErrNotExist.
+func (s *Store) head(mp *Mountpath, bck cluster.Bucket, name string) (ObjectAttrs, error) {
+	path := objectPath(mp, bck, name)
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return ObjectAttrs{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return ObjectAttrs{}, os.ErrNotExist
+	}
+	a := ObjectAttrs{Bucket: bck, Name: name, Mountpath: mp.Path}
+	raw, merr := readMetaPath(path, sidecarPath(mp, bck, name))
+	if isNotExist(merr) {
+		return ObjectAttrs{}, os.ErrNotExist // deleted meanwhile (List holds no lock)
+	}
+	if err := attrsFromMeta(raw, merr, fi, &a); err != nil {
+		return ObjectAttrs{}, fmt.Errorf("fs: object %s/%s on %s: %w", bck, name, mp.Path, err)
+	}
+	return a, nil
+}
+
+// Delete removes object name of bck from every mountpath that has it. A
+// missing bucket or object is an error wrapping cluster.ErrNotFound.
+func (s *Store) Delete(ctx context.Context, bck cluster.Bucket, name string) (err error) {
+	_, span := s.start(ctx, "fs.Delete", bck, name)
+	defer func() { endSpan(span, err) }()
+	if err := checkNames(bck, name); err != nil {
+		return err
+	}
+	uname := bck.Uname(name)
+	first := s.mps.Select(uname)
+	if first == nil {
+		return errNoMountpaths()
+	}
+	lk := s.stripe(uname)
+	lk.Lock()
+	defer lk.Unlock()
+	found := false
+	for mp := range s.order(first) {
+		ok, err := s.remove(mp, bck, name)
+		if err != nil {
+			return err
+		}
+		if ok {
+			found = true
+			if err := s.syncDir(filepath.Dir(objectPath(mp, bck, name))); err != nil && !isNotExist(err) {
+				return err
+			}
+		}
+	}
+	if !found {
+		return s.notFound(bck, name)
+	}
+	return nil
+}
+
+// remove unlinks name and its sidecar on mp and removes the directories that
+// this left empty. It reports whether there was an object.
+func (s *Store) remove(mp *Mountpath, bck cluster.Bucket, name string) (bool, error) {
+	path := objectPath(mp, bck, name)
+	err := syscall.Unlink(path)
+	switch {
+	case isNotExist(err), errors.Is(err, syscall.EISDIR):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("fs: delete %s/%s: %w", bck, name, err)
+	}
+	sc := sidecarPath(mp, bck, name)
+	if err := syscall.Unlink(sc); err == nil {
+		removeEmptyDirs(filepath.Dir(sc), bucketDir(mp, bck)+"/"+sidecarDirName)
+	}
+	removeEmptyDirs(filepath.Dir(path), objectsDir(mp, bck))
+	return true, nil
+}
+
+// removeEmptyDirs removes dir and its parents below root while they are
+// empty, so that a deleted "a/b" does not block a later object "a".
+func removeEmptyDirs(dir, root string) {
+	for len(dir) > len(root) && strings.HasPrefix(dir, root+"/") {
+		if syscall.Rmdir(dir) != nil {
+			return
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// order yields first and then the other mountpaths.
+func (s *Store) order(first *Mountpath) func(yield func(*Mountpath) bool) {
+	return func(yield func(*Mountpath) bool) {
+		if !yield(first) {
+			return
+		}
+		for _, mp := range s.mps.List() {
+			if mp.Path != first.Path && !yield(mp) {
+				return
+			}
+		}
+	}
+}
+
+// notFound says whether the bucket or the object is missing.
+func (s *Store) notFound(bck cluster.Bucket, name string) error {
+	if !s.BucketExists(bck) {
+		return cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
+	}
+	return cluster.Errorf(cluster.ErrNotFound, "object %s/%s", bck, name)
+}
+
+func isNotExist(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}

@@ -1,0 +1,357 @@
+package fs
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/OneOfOne/xxhash"
+	"golang.org/x/sys/unix"
+
+	"miniais/cluster"
+)
+
+// PutOptions qualify a Put.
+type PutOptions struct {
+	// Size is the expected body length, or -1 when unknown. Note that the
+	// zero value means an empty body: a body shorter or longer than a known
+	// Size fails the Put (as a truncated body) and stores nothing.
+	Size int64
+	// Checksum is the expected checksum, optional. Its Type must be "" or
+	// cluster.ChecksumXXHash2; on a mismatch the Put fails with an error
+	// wrapping cluster.ErrChecksum and stores nothing.
+	Checksum cluster.Checksum
+	// Custom are key-value pairs stored with the object. Put copies the map.
+	Custom map[string]string
+	// MaxSize is the largest body accepted (0 = unlimited); a longer body
+	// fails with cluster.ErrTooLarge.
+	MaxSize int64
+}
+
+// Put stores the content of r as object name of bck, replacing any previous
+// version (whose version number it increments). The object is written to its
+// HRW mountpath; copies on other mountpaths are removed. Readers see either
+// the previous version or the complete new one. If Put fails for any reason
+// (bad name, missing bucket, reader error, cancelled ctx, size or checksum
+// mismatch, name conflict) nothing changes on disk. The bucket must exist.
+//
+// Put reads r until io.EOF; it does not close r.
+func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.Reader, opts PutOptions) (attrs ObjectAttrs, err error) {
+	ctx, span := s.start(ctx, "fs.Put", bck, name)
+	defer func() {
+		if err == nil {
+			setAttrs(span, &attrs)
+		}
+		endSpan(span, err)
+	}()
+	if err := checkNames(bck, name); err != nil {
+		return ObjectAttrs{}, err
+	}
+	if t := opts.Checksum.Type; opts.Checksum.Value != "" && t != "" && t != cluster.ChecksumXXHash2 {
+		return ObjectAttrs{}, cluster.Errorf(cluster.ErrBadRequest, "checksum type %q (only %q)", t, cluster.ChecksumXXHash2)
+	}
+	if opts.MaxSize > 0 && opts.Size > opts.MaxSize {
+		return ObjectAttrs{}, cluster.Errorf(cluster.ErrTooLarge, "object of %d bytes exceeds the limit of %d", opts.Size, opts.MaxSize)
+	}
+	uname := bck.Uname(name)
+	mp := s.mps.Select(uname)
+	if mp == nil {
+		return ObjectAttrs{}, errNoMountpaths()
+	}
+	if s.bucketMountpath(bck, mp) == nil {
+		return ObjectAttrs{}, cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
+	}
+
+	tmp, err := s.createTemp(mp, putPrefix)
+	if err != nil {
+		return ObjectAttrs{}, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tmp.Close()
+			if rerr := os.Remove(tmp.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+				s.log.Warn("fs: remove work file", "file", tmp.Name(), "err", rerr)
+			}
+		}
+	}()
+	size, sum, err := s.receive(ctx, tmp, r, opts)
+	if err != nil {
+		return ObjectAttrs{}, err
+	}
+	attrs = ObjectAttrs{
+		Bucket:    bck,
+		Name:      name,
+		Size:      size,
+		Checksum:  cluster.Checksum{Type: cluster.ChecksumXXHash2, Value: checksumValue(sum)},
+		Atime:     time.Now(),
+		Custom:    maps.Clone(opts.Custom),
+		Mountpath: mp.Path,
+	}
+	if want := opts.Checksum.Value; want != "" && !strings.EqualFold(want, attrs.Checksum.Value) {
+		return ObjectAttrs{}, cluster.Errorf(cluster.ErrChecksum, "put %s/%s: body has %s, expected %s", bck, name, attrs.Checksum.Value, want)
+	}
+	if s.fsync {
+		if err := tmp.Sync(); err != nil {
+			return ObjectAttrs{}, fmt.Errorf("fs: fsync: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return ObjectAttrs{}, err
+	}
+	parent, err := s.commit(mp, uname, tmp, &attrs)
+	if err != nil {
+		return ObjectAttrs{}, err
+	}
+	committed = true
+	if err := tmp.Close(); err != nil {
+		return ObjectAttrs{}, fmt.Errorf("fs: close: %w", err)
+	}
+	if err := s.syncDir(parent); err != nil {
+		return ObjectAttrs{}, err
+	}
+	return attrs, nil
+}
+
+// receive copies r into f through a pooled buffer, hashing as it goes, and
+// enforces opts.Size and opts.MaxSize. It returns the length and the XXH64.
+func (s *Store) receive(ctx context.Context, f *os.File, r io.Reader, opts PutOptions) (int64, uint64, error) {
+	bp := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(bp)
+	buf := *bp
+	h := xxhash.New64()
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		m, rerr := io.ReadFull(r, buf)
+		if m > 0 {
+			n += int64(m)
+			if opts.MaxSize > 0 && n > opts.MaxSize {
+				return 0, 0, cluster.Errorf(cluster.ErrTooLarge, "object exceeds the limit of %d bytes", opts.MaxSize)
+			}
+			if opts.Size >= 0 && n > opts.Size {
+				return 0, 0, cluster.Errorf(cluster.ErrBadRequest, "body longer than the declared %d bytes", opts.Size)
+			}
+			h.Write(buf[:m])
+			if _, err := f.Write(buf[:m]); err != nil {
+				return 0, 0, fmt.Errorf("fs: write: %w", err)
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return 0, 0, fmt.Errorf("fs: read body: %w", rerr)
+		}
+	}
+	if opts.Size >= 0 && n != opts.Size {
+		return 0, 0, cluster.Errorf(cluster.ErrBadRequest, "truncated body: %d of the declared %d bytes", n, opts.Size)
+	}
+	return n, h.Sum64(), nil
+}
+
+// commit gives the received file at tmp its version and metadata and renames
+// it into place on mp, under the bucket read lock and the name's stripe lock.
+// It returns the directory to fsync.
+func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs) (string, error) {
+	bck, name := a.Bucket, a.Name
+	s.bckMu.RLock()
+	defer s.bckMu.RUnlock()
+	lk := s.stripe(uname)
+	lk.Lock()
+	defer lk.Unlock()
+
+	if !isDir(objectsDir(mp, bck)) {
+		// A mountpath added after the bucket was created.
+		if s.bucketMountpath(bck, nil) == nil {
+			return "", cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
+		}
+		if err := os.MkdirAll(objectsDir(mp, bck), 0o755); err != nil {
+			return "", fmt.Errorf("fs: %w", err)
+		}
+	}
+	prev, others := s.previous(mp, bck, name)
+	a.Version = cluster.FormatVersion(prev + 1)
+	meta := encodeMeta(make([]byte, 0, 128), a)
+	if len(meta) > MaxMetaSize {
+		return "", cluster.Errorf(cluster.ErrTooLarge, "metadata of %d bytes exceeds %d (too many custom pairs)", len(meta), MaxMetaSize)
+	}
+	sidecar := s.noXattr
+	if !sidecar {
+		err := unix.Fsetxattr(int(tmp.Fd()), xattrName, meta, 0)
+		switch {
+		case xattrUnsupported(err):
+			sidecar = true
+		case err != nil:
+			return "", fmt.Errorf("fs: write metadata: %w", err)
+		}
+	}
+	if s.fsync && !sidecar {
+		if err := tmp.Sync(); err != nil {
+			return "", fmt.Errorf("fs: fsync: %w", err)
+		}
+	}
+	dst := objectPath(mp, bck, name)
+	if err := s.renameInto(tmp.Name(), dst, objectsDir(mp, bck)); err != nil {
+		return "", fmt.Errorf("fs: put %s/%s: %w", bck, name, err)
+	}
+	if sidecar {
+		if err := s.writeSidecar(mp, bck, name, meta); err != nil {
+			return "", err
+		}
+	}
+	for _, o := range others {
+		if _, err := s.remove(o, bck, name); err != nil {
+			s.log.Warn("fs: remove misplaced copy", "mountpath", o.Path, "object", name, "err", err)
+		}
+	}
+	return filepath.Dir(dst), nil
+}
+
+// previous returns the highest version of name on any mountpath (0 if none)
+// and the mountpaths other than mp that hold a copy.
+func (s *Store) previous(mp *Mountpath, bck cluster.Bucket, name string) (uint64, []*Mountpath) {
+	var prev uint64
+	var others []*Mountpath
+	for _, o := range s.mps.List() {
+		path := objectPath(o, bck, name)
+		fi, err := os.Lstat(path)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if o.Path != mp.Path {
+			others = append(others, o)
+		}
+		raw, err := readMetaPath(path, sidecarPath(o, bck, name))
+		var a ObjectAttrs
+		if attrsFromMeta(raw, err, fi, &a) != nil {
+			continue
+		}
+		if v, err := strconv.ParseUint(a.Version, 10, 64); err == nil && v > prev {
+			prev = v
+		}
+	}
+	return prev, others
+}
+
+// renameRetries bounds the retries of a rename that races with the removal
+// of empty directories by Delete.
+const renameRetries = 8
+
+// renameInto renames src to dst, making dst's parent directories below root
+// as needed. A name conflict (dst is a non-empty directory, or one of its
+// parents is a file) is cluster.ErrExists.
+func (s *Store) renameInto(src, dst, root string) error {
+	for attempt := 0; ; attempt++ {
+		err := os.Rename(src, dst)
+		if err == nil {
+			return nil
+		}
+		if attempt == renameRetries {
+			return err
+		}
+		switch {
+		case errors.Is(err, syscall.ENOENT):
+			// Parent missing: a new subdirectory, or removed by a concurrent Delete.
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EEXIST) {
+					return errConflict(dst, root)
+				}
+				return err
+			}
+			if err := s.syncDirsBelow(root, filepath.Dir(dst)); err != nil {
+				return err
+			}
+		case errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENOTEMPTY), errors.Is(err, syscall.EEXIST):
+			// dst is a directory: fine only if it is an empty leftover.
+			if syscall.Rmdir(dst) != nil {
+				return errConflict(dst, root)
+			}
+		case errors.Is(err, syscall.ENOTDIR):
+			return errConflict(dst, root)
+		default:
+			return err
+		}
+	}
+}
+
+func errConflict(dst, root string) error {
+	name := strings.TrimPrefix(dst, root+"/")
+	return cluster.Errorf(cluster.ErrExists,
+		"object name %q conflicts with an existing object: a name cannot be both an object and the directory prefix of another", name)
+}
+
+// syncDirsBelow fsyncs dir and its parents up to and including root, after
+// MkdirAll may have created some of them.
+func (s *Store) syncDirsBelow(root, dir string) error {
+	if !s.fsync {
+		return nil
+	}
+	for {
+		if err := s.syncDir(filepath.Dir(dir)); err != nil {
+			return err
+		}
+		if dir == root || len(dir) <= len(root) {
+			return nil
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// writeSidecar stores meta in the sidecar file of name, atomically.
+func (s *Store) writeSidecar(mp *Mountpath, bck cluster.Bucket, name string, meta []byte) error {
+	f, err := s.createTemp(mp, metaPrefix)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(meta)
+	if err == nil && s.fsync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.renameInto(f.Name(), sidecarPath(mp, bck, name), bucketDir(mp, bck)+"/"+sidecarDirName)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("fs: write sidecar: %w", err)
+	}
+	return nil
+}
+
+// createTemp creates a work file on mp, making the work directory if a
+// mountpath added at run time lacks it.
+func (s *Store) createTemp(mp *Mountpath, prefix string) (*os.File, error) {
+	f, err := os.CreateTemp(workDir(mp), prefix+"*")
+	if errors.Is(err, os.ErrNotExist) {
+		if err = os.MkdirAll(workDir(mp), 0o755); err == nil {
+			f, err = os.CreateTemp(workDir(mp), prefix+"*")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fs: create work file: %w", err)
+	}
+	return f, nil
+}
+
+// checksumValue renders an XXH64 sum as cluster.ChecksumXXHash2 does: the 8
+// bytes big-endian in lowercase hex.
+func checksumValue(sum uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], sum)
+	return hex.EncodeToString(b[:])
+}

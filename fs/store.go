@@ -1,0 +1,346 @@
+package fs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"miniais/cluster"
+)
+
+// FsyncPolicy says whether Put and bucket operations fsync files and
+// directories before returning.
+type FsyncPolicy string
+
+// The fsync policies.
+const (
+	// FsyncAlways fsyncs object data, metadata and the parent directory, so
+	// a Put that returned survives a power loss. The default.
+	FsyncAlways FsyncPolicy = "always"
+	// FsyncNever leaves flushing to the kernel; for benchmarks and tests.
+	FsyncNever FsyncPolicy = "never"
+)
+
+// ParseFsyncPolicy parses "always" or "never"; "" means FsyncAlways.
+func ParseFsyncPolicy(s string) (FsyncPolicy, error) {
+	switch FsyncPolicy(s) {
+	case "", FsyncAlways:
+		return FsyncAlways, nil
+	case FsyncNever:
+		return FsyncNever, nil
+	}
+	return "", fmt.Errorf("fs: fsync policy %q (want %q or %q): %w", s, FsyncAlways, FsyncNever, cluster.ErrBadRequest)
+}
+
+// Config configures a Store.
+type Config struct {
+	// Mountpaths are the directories to store objects in. Required.
+	Mountpaths *Mountpaths
+	// Fsync is the fsync policy; "" means FsyncAlways.
+	Fsync FsyncPolicy
+	// TracerProvider makes the spans; nil means a no-op provider.
+	TracerProvider trace.TracerProvider
+	// Logger receives warnings (failed clean-ups); nil means discard.
+	Logger *slog.Logger
+
+	noXattr bool // tests: store metadata in sidecars as if xattrs were unsupported
+}
+
+// numStripes is the number of per-name locks; names share them by digest.
+const numStripes = 256
+
+// Store keeps buckets and objects on a set of mountpaths. It is safe for
+// concurrent use. Only one Store may use a mountpath at a time.
+type Store struct {
+	mps     *Mountpaths
+	fsync   bool
+	noXattr bool
+	tracer  trace.Tracer
+	log     *slog.Logger
+
+	// bckMu orders bucket creation and destruction (writers) against the
+	// commit step of Put (readers), so a Put never resurrects a destroyed bucket.
+	bckMu sync.RWMutex
+	// stripes serialize the commit of writers to one name (so versions do
+	// not race) against readers that open the file and its metadata.
+	stripes [numStripes]sync.RWMutex
+	bufs    sync.Pool // *[]byte of copyBufSize
+}
+
+// copyBufSize is the size of the pooled buffers that Put and validation use.
+const copyBufSize = 128 << 10
+
+// NewStore returns a Store on cfg.Mountpaths. It creates the work and bucket
+// root directories where missing and removes whatever a crash left in the
+// work directories.
+func NewStore(cfg Config) (*Store, error) {
+	if cfg.Mountpaths == nil {
+		return nil, errors.New("fs: Config.Mountpaths is nil")
+	}
+	policy, err := ParseFsyncPolicy(string(cfg.Fsync))
+	if err != nil {
+		return nil, err
+	}
+	tp := cfg.TracerProvider
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		mps:     cfg.Mountpaths,
+		fsync:   policy == FsyncAlways,
+		noXattr: cfg.noXattr,
+		tracer:  tp.Tracer("miniais/fs"),
+		log:     log,
+	}
+	s.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
+	for _, mp := range s.mps.List() {
+		if err := s.initMountpath(mp); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// initMountpath makes the work and provider directories and empties the work
+// directory of a previous run's leftovers.
+func (s *Store) initMountpath(mp *Mountpath) error {
+	wd := workDir(mp)
+	for _, dir := range []string{wd, filepath.Join(mp.Path, providerDir)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("fs: %w", err)
+		}
+	}
+	entries, err := os.ReadDir(wd)
+	if err != nil {
+		return fmt.Errorf("fs: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(wd, e.Name())); err != nil {
+			return fmt.Errorf("fs: remove stale work file: %w", err)
+		}
+	}
+	if len(entries) > 0 {
+		s.log.Info("fs: removed stale work files", "mountpath", mp.Path, "count", len(entries))
+	}
+	return nil
+}
+
+// Mountpaths returns the store's mountpaths; adding and removing through it
+// takes effect at once.
+func (s *Store) Mountpaths() *Mountpaths { return s.mps }
+
+// CreateBucket creates bck's directory on every mountpath. It is idempotent:
+// creating an existing bucket succeeds.
+func (s *Store) CreateBucket(ctx context.Context, bck cluster.Bucket) (err error) {
+	ctx, span := s.start(ctx, "fs.CreateBucket", bck, "")
+	defer func() { endSpan(span, err) }()
+	if err := bck.Validate(); err != nil {
+		return err
+	}
+	mps := s.mps.List()
+	if len(mps) == 0 {
+		return errNoMountpaths()
+	}
+	s.bckMu.Lock()
+	defer s.bckMu.Unlock()
+	for _, mp := range mps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(objectsDir(mp, bck), 0o755); err != nil {
+			return fmt.Errorf("fs: create bucket %s: %w", bck, err)
+		}
+		if err := s.syncDir(bucketDir(mp, bck)); err != nil {
+			return err
+		}
+		if err := s.syncDir(filepath.Join(mp.Path, providerDir)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DestroyBucket removes bck and all its objects from every mountpath. On
+// each mountpath the bucket disappears at once (it is renamed into the work
+// directory) and is then removed. A bucket missing everywhere is
+// cluster.ErrNotFound.
+func (s *Store) DestroyBucket(ctx context.Context, bck cluster.Bucket) (err error) {
+	_, span := s.start(ctx, "fs.DestroyBucket", bck, "")
+	defer func() { endSpan(span, err) }()
+	if err := bck.Validate(); err != nil {
+		return err
+	}
+	var trash []string
+	found := false
+	s.bckMu.Lock()
+	for _, mp := range s.mps.List() {
+		dst := filepath.Join(workDir(mp), trashPrefix+bck.Name+"-"+randSuffix())
+		err := os.Rename(bucketDir(mp, bck), dst)
+		if errors.Is(err, os.ErrNotExist) {
+			// Either the bucket or the work dir (a freshly added mountpath) is missing.
+			if _, serr := os.Stat(bucketDir(mp, bck)); serr != nil {
+				continue
+			}
+			if err = os.MkdirAll(workDir(mp), 0o755); err == nil {
+				err = os.Rename(bucketDir(mp, bck), dst)
+			}
+		}
+		if err != nil {
+			s.bckMu.Unlock()
+			return fmt.Errorf("fs: destroy bucket %s: %w", bck, err)
+		}
+		found = true
+		trash = append(trash, dst)
+		if err := s.syncDir(filepath.Join(mp.Path, providerDir)); err != nil {
+			s.bckMu.Unlock()
+			return err
+		}
+	}
+	s.bckMu.Unlock()
+	for _, dir := range trash {
+		if err := os.RemoveAll(dir); err != nil {
+			s.log.Warn("fs: remove destroyed bucket", "dir", dir, "err", err)
+		}
+	}
+	if !found {
+		return cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
+	}
+	return nil
+}
+
+// Buckets returns the buckets present on any mountpath, sorted by name.
+func (s *Store) Buckets(ctx context.Context) ([]cluster.Bucket, error) {
+	seen := map[string]bool{}
+	for _, mp := range s.mps.List() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		entries, err := os.ReadDir(filepath.Join(mp.Path, providerDir))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("fs: list buckets: %w", err)
+		}
+		for _, e := range entries {
+			if e.IsDir() && cluster.NewBucket(e.Name()).Validate() == nil {
+				seen[e.Name()] = true
+			}
+		}
+	}
+	out := make([]cluster.Bucket, 0, len(seen))
+	for name := range seen {
+		out = append(out, cluster.NewBucket(name))
+	}
+	sortBuckets(out)
+	return out, nil
+}
+
+// BucketExists reports whether bck has a directory on any mountpath.
+func (s *Store) BucketExists(bck cluster.Bucket) bool {
+	return s.bucketMountpath(bck, nil) != nil
+}
+
+// bucketMountpath returns first if bck exists there, else any mountpath
+// that has bck, else nil.
+func (s *Store) bucketMountpath(bck cluster.Bucket, first *Mountpath) *Mountpath {
+	if first != nil && isDir(objectsDir(first, bck)) {
+		return first
+	}
+	for _, mp := range s.mps.List() {
+		if (first == nil || mp.Path != first.Path) && isDir(objectsDir(mp, bck)) {
+			return mp
+		}
+	}
+	return nil
+}
+
+func sortBuckets(b []cluster.Bucket) {
+	slices.SortFunc(b, func(x, y cluster.Bucket) int { return strings.Compare(x.Name, y.Name) })
+}
+
+// randSuffix returns 16 random hex digits for work file names.
+func randSuffix() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// syncDir fsyncs a directory when the policy says so.
+func (s *Store) syncDir(dir string) error {
+	if !s.fsync {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fs: fsync dir: %w", err)
+	}
+	err = d.Sync()
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("fs: fsync dir: %w", err)
+	}
+	return nil
+}
+
+// stripe returns the lock of the object with unique name uname.
+func (s *Store) stripe(uname string) *sync.RWMutex {
+	return &s.stripes[cluster.Digest(uname)%numStripes]
+}
+
+func errNoMountpaths() error {
+	return cluster.Errorf(cluster.ErrUnavailable, "fs: no mountpaths")
+}
+
+// start starts an internal span with the bucket and (if any) object attributes.
+func (s *Store) start(ctx context.Context, name string, bck cluster.Bucket, obj string) (context.Context, trace.Span) {
+	attrs := make([]attribute.KeyValue, 1, 2)
+	attrs[0] = attribute.String("ais.bucket", bck.String())
+	if obj != "" {
+		attrs = append(attrs, attribute.String("ais.object", obj))
+	}
+	return s.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+}
+
+// endSpan ends span, marking err as a failure unless it is a not-found,
+// which becomes the event "not found".
+func endSpan(span trace.Span, err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, cluster.ErrNotFound):
+		span.AddEvent("not found")
+	default:
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+// setAttrs records an object's attributes on span.
+func setAttrs(span trace.Span, a *ObjectAttrs) {
+	span.SetAttributes(
+		attribute.Int64("ais.size", a.Size),
+		attribute.String("ais.mountpath", a.Mountpath),
+		attribute.String("ais.checksum", a.Checksum.Value),
+		attribute.String("ais.version", a.Version),
+	)
+}

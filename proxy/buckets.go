@@ -1,0 +1,337 @@
+package proxy
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"miniais/api"
+	"miniais/cluster"
+	"miniais/transport"
+)
+
+// maxActionBody bounds the JSON action message of a bucket request.
+const maxActionBody = 64 << 10
+
+// buckets serves /v1/buckets and /v1/buckets/B.
+func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
+	msg, err := readAction(r)
+	if err != nil {
+		p.writeError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	switch {
+	case r.Method == http.MethodGet && rt.Bucket.Name == "":
+		if msg.Action != "" && msg.Action != api.ActList {
+			err = cluster.Errorf(cluster.ErrBadRequest, "unknown action %q", msg.Action)
+			break
+		}
+		p.listBuckets(w)
+		return
+	case r.Method == http.MethodGet:
+		// No value means "list buckets" (api-v1.md); a value lists objects.
+		if msg.Action != "" && msg.Action != api.ActList {
+			err = cluster.Errorf(cluster.ErrBadRequest, "unknown action %q", msg.Action)
+			break
+		}
+		if msg.Action == api.ActList && len(msg.Value) == 0 {
+			p.listBuckets(w)
+			return
+		}
+		err = p.listObjects(w, r, rt.Bucket, msg)
+	case rt.Bucket.Name == "":
+		err = methodNotAllowed(r)
+	case r.Method == http.MethodHead:
+		err = p.headBucket(w, rt.Bucket)
+	case r.Method == http.MethodPost:
+		if msg.Action != api.ActCreateBck {
+			err = cluster.Errorf(cluster.ErrBadRequest, "POST %s: unknown action %q (want %q)", r.URL.Path, msg.Action, api.ActCreateBck)
+			break
+		}
+		err = p.createBucket(ctx, rt.Bucket)
+	case r.Method == http.MethodDelete:
+		if msg.Action != api.ActDestroyBck {
+			err = cluster.Errorf(cluster.ErrBadRequest, "DELETE %s: unknown action %q (want %q)", r.URL.Path, msg.Action, api.ActDestroyBck)
+			break
+		}
+		err = p.destroyBucket(ctx, rt.Bucket)
+	default:
+		err = methodNotAllowed(r)
+	}
+	if err != nil {
+		p.writeError(w, r, err)
+	}
+}
+
+// readAction decodes the optional JSON action message of a request.
+func readAction(r *http.Request) (api.ActionMsg, error) {
+	var msg api.ActionMsg
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxActionBody+1))
+	if err != nil {
+		return msg, cluster.Errorf(cluster.ErrBadRequest, "read request body: %v", err)
+	}
+	if len(b) > maxActionBody {
+		return msg, cluster.Errorf(cluster.ErrTooLarge, "action message over %d bytes", maxActionBody)
+	}
+	if len(b) == 0 {
+		return msg, nil
+	}
+	if err := json.Unmarshal(b, &msg); err != nil {
+		return msg, cluster.Errorf(cluster.ErrBadRequest, "malformed action message: %v", err)
+	}
+	if string(msg.Value) == "null" {
+		msg.Value = nil
+	}
+	return msg, nil
+}
+
+func (p *Proxy) listBuckets(w http.ResponseWriter) {
+	bmd := p.bmd.Load()
+	out := make([]api.BucketEntry, 0, len(bmd.Buckets))
+	for name, props := range bmd.Buckets {
+		out = append(out, api.BucketEntry{Name: name, Provider: props.Provider})
+	}
+	slices.SortFunc(out, func(a, b api.BucketEntry) int { return cmp.Compare(a.Name, b.Name) })
+	writeJSON(w, out)
+}
+
+func (p *Proxy) headBucket(w http.ResponseWriter, bck cluster.Bucket) error {
+	props := p.bmd.Load().Get(bck)
+	if props == nil {
+		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
+	}
+	b, err := json.Marshal(props)
+	if err != nil {
+		return err
+	}
+	w.Header().Set(api.HdrBucketProps, string(b))
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (p *Proxy) createBucket(ctx context.Context, bck cluster.Bucket) error {
+	if p.bmd.Load().Get(bck) != nil {
+		return cluster.Errorf(cluster.ErrExists, "bucket %s already exists", bck)
+	}
+	now := time.Now()
+	props := cluster.DefaultBucketProps(uint64(now.UnixNano()), now)
+	txn := cluster.Txn{ID: newUUID(), Action: cluster.TxnCreateBucket, Bucket: bck, Props: props}
+	return p.runTxn(ctx, &txn, func(bmd *cluster.BMD) error {
+		if bmd.Get(bck) != nil {
+			return cluster.Errorf(cluster.ErrExists, "bucket %s already exists", bck)
+		}
+		bmd.Buckets[bck.Name] = props
+		return nil
+	})
+}
+
+func (p *Proxy) destroyBucket(ctx context.Context, bck cluster.Bucket) error {
+	if p.bmd.Load().Get(bck) == nil {
+		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
+	}
+	txn := cluster.Txn{ID: newUUID(), Action: cluster.TxnDestroyBucket, Bucket: bck}
+	return p.runTxn(ctx, &txn, func(bmd *cluster.BMD) error {
+		if bmd.Get(bck) == nil {
+			return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
+		}
+		delete(bmd.Buckets, bck.Name)
+		return nil
+	})
+}
+
+// runTxn runs a two-phase bucket transaction on every target: prepare
+// everywhere; if all agree, apply the change to a new bucket metadata
+// version, persist and publish it, and commit everywhere (the commit carries
+// the new metadata); otherwise abort everywhere. Transactions are serialized.
+func (p *Proxy) runTxn(ctx context.Context, txn *cluster.Txn, apply func(*cluster.BMD) error) error {
+	ctx, span := p.tracer.Start(ctx, "proxy.txn")
+	defer span.End()
+	span.SetAttributes(attribute.String("ais.txn", txn.Action), attribute.String("ais.bucket", txn.Bucket.String()))
+
+	p.txnMu.Lock()
+	defer p.txnMu.Unlock()
+	smap := p.smap.Load()
+	if len(smap.Targets) == 0 {
+		return cluster.Errorf(cluster.ErrUnavailable, "%s %s: no targets in the cluster", txn.Action, txn.Bucket)
+	}
+	for _, t := range smap.TargetList() {
+		if t.Down() {
+			return cluster.Errorf(cluster.ErrUnavailable, "%s %s: target %s is down", txn.Action, txn.Bucket, t.ID)
+		}
+	}
+	opaque, err := txn.MarshalMsg(nil)
+	if err != nil {
+		return err
+	}
+	if errs := p.broadcast(ctx, smap, transport.KindTxnPrepare, nil, opaque); len(errs) > 0 {
+		p.broadcast(ctx, smap, transport.KindTxnAbort, nil, opaque)
+		return txnError(txn, errs)
+	}
+
+	p.mu.Lock()
+	cur := p.bmd.Load()
+	next := cur.Clone()
+	if err := apply(next); err != nil {
+		p.mu.Unlock()
+		p.broadcast(ctx, smap, transport.KindTxnAbort, nil, opaque)
+		return err
+	}
+	next.Version = cur.Version + 1
+	if err := p.persist(bmdFile, next); err != nil {
+		p.mu.Unlock()
+		p.broadcast(ctx, smap, transport.KindTxnAbort, nil, opaque)
+		return fmt.Errorf("persist bucket metadata: %w", err)
+	}
+	p.bmd.Store(next)
+	p.mu.Unlock()
+
+	txn.BMDVersion = next.Version
+	if opaque, err = txn.MarshalMsg(nil); err != nil {
+		return err
+	}
+	body, err := next.MarshalMsg(nil)
+	if err != nil {
+		return err
+	}
+	// A target that misses the commit catches up: its keepalives report its
+	// metadata version, and the proxy pushes the newer one.
+	p.broadcast(ctx, smap, transport.KindTxnCommit, body, opaque)
+	p.log.InfoContext(ctx, "bucket transaction committed", "action", txn.Action, "bucket", txn.Bucket.String(), "bmd_version", next.Version)
+	return nil
+}
+
+// txnError summarizes failed prepares, keeping the kind of the first one so
+// that, e.g., "already exists" stays a 409.
+func txnError(txn *cluster.Txn, errs map[string]error) error {
+	ids := make([]string, 0, len(errs))
+	for id := range errs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	first := errs[ids[0]]
+	if errors.Is(first, context.DeadlineExceeded) || !isKindError(first) {
+		return cluster.Errorf(cluster.ErrUnavailable, "%s %s aborted: prepare failed on target %s: %v", txn.Action, txn.Bucket, ids[0], first)
+	}
+	return fmt.Errorf("%s %s aborted: prepare failed on %d target(s), first %s: %w", txn.Action, txn.Bucket, len(ids), ids[0], first)
+}
+
+func isKindError(err error) bool {
+	for _, k := range []error{cluster.ErrExists, cluster.ErrNotFound, cluster.ErrBadName, cluster.ErrBadRequest, cluster.ErrUnavailable} {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultPageSize is the page size of an object listing that asks for none.
+const defaultPageSize = 1000
+
+// listObjects merges one sorted page from every target.
+func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.Bucket, msg api.ActionMsg) error {
+	if p.bmd.Load().Get(bck) == nil {
+		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
+	}
+	var lso api.ListObjsMsg
+	if len(msg.Value) > 0 {
+		if err := json.Unmarshal(msg.Value, &lso); err != nil {
+			return cluster.Errorf(cluster.ErrBadRequest, "malformed list message: %v", err)
+		}
+	}
+	if lso.PageSize <= 0 || lso.PageSize > defaultPageSize {
+		lso.PageSize = defaultPageSize
+	}
+	smap := p.smap.Load()
+	targets := smap.TargetList()
+	if len(targets) == 0 {
+		return cluster.Errorf(cluster.ErrUnavailable, "no targets in the cluster")
+	}
+	for _, t := range targets {
+		if t.Down() {
+			return cluster.Errorf(cluster.ErrUnavailable, "cannot list %s: target %s is down", bck, t.ID)
+		}
+	}
+	opaque, err := json.Marshal(lso)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	pages := make([]*api.LsoResult, len(targets))
+	errs := make([]error, len(targets))
+	done := make(chan struct{}, len(targets))
+	for i, t := range targets {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			cctx, cancel := context.WithTimeout(ctx, p.cfg.PushTimeout)
+			defer cancel()
+			hdr := &transport.Header{Kind: transport.KindListObjects, Bucket: bck.Name, Opaque: opaque}
+			_, body, err := p.client.Call(cctx, t.TransportAddr(), hdr, nil)
+			if err != nil {
+				errs[i] = fmt.Errorf("list %s on target %s: %w", bck, t.ID, err)
+				return
+			}
+			page := &api.LsoResult{}
+			if _, err := page.UnmarshalMsg(body); err != nil {
+				errs[i] = fmt.Errorf("list %s on target %s: malformed page: %w", bck, t.ID, err)
+				return
+			}
+			pages[i] = page
+		}()
+	}
+	for range targets {
+		<-done
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	res := mergePages(pages, int(lso.PageSize))
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("ais.entries", len(res.Entries)))
+	if r.Header.Get("Accept") == api.ContentMsgpack {
+		b, err := res.MarshalMsg(nil)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", api.ContentMsgpack)
+		w.Write(b)
+		return nil
+	}
+	writeJSON(w, res)
+	return nil
+}
+
+// mergePages merges sorted pages into one page of at most size entries. The
+// continuation token is the last name returned whenever any target may have
+// more.
+func mergePages(pages []*api.LsoResult, size int) *api.LsoResult {
+	var all []*api.LsoEntry
+	more := false
+	for _, pg := range pages {
+		all = append(all, pg.Entries...)
+		if pg.ContinuationToken != "" {
+			more = true
+		}
+	}
+	slices.SortFunc(all, func(a, b *api.LsoEntry) int { return cmp.Compare(a.Name, b.Name) })
+	if len(all) > size {
+		all, more = all[:size], true
+	}
+	res := &api.LsoResult{Entries: all}
+	if all == nil {
+		res.Entries = []*api.LsoEntry{}
+	}
+	if more && len(all) > 0 {
+		res.ContinuationToken = all[len(all)-1].Name
+	}
+	return res
+}

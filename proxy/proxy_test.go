@@ -1,0 +1,468 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"miniais/api"
+	"miniais/cluster"
+	"miniais/tracing"
+	"miniais/transport"
+)
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type testProxy struct {
+	*Proxy
+	url  string
+	stop func()
+}
+
+// startProxy runs a proxy on free loopback ports until the test ends (or
+// stop is called).
+func startProxy(t testing.TB, dataDir string, tp *tracing.Provider, keepalive time.Duration) *testProxy {
+	t.Helper()
+	if tp == nil {
+		tp = tracing.Disabled()
+	}
+	p, err := New(Config{
+		ID: "p1", PublicAddr: freeAddr(t), TransportAddr: freeAddr(t), DataDir: dataDir,
+		Tracing: tp, KeepaliveTimeout: keepalive, PushTimeout: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	stop := sync.OnceFunc(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("proxy Run: %v", err)
+		}
+	})
+	t.Cleanup(stop)
+	tpx := &testProxy{Proxy: p, url: "http://" + p.cfg.PublicAddr, stop: stop}
+	waitFor(t, func() bool {
+		c, err := net.Dial("tcp", p.cfg.PublicAddr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return tpx
+}
+
+func waitFor(t testing.TB, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// fakeTarget is a transport server that behaves as a target's control plane
+// and records what it receives.
+type fakeTarget struct {
+	node   *cluster.Node
+	client *transport.Client
+
+	mu          sync.Mutex
+	prepareErr  error
+	got         []string // kinds received, in order
+	smapVersion int64
+	bmd         *cluster.BMD
+}
+
+func startFakeTarget(t testing.TB, id string) *fakeTarget {
+	t.Helper()
+	ft := &fakeTarget{node: cluster.NewNode(id, cluster.RoleTarget, freeAddr(t), freeAddr(t))}
+	cfg := transport.Config{NodeID: id}
+	srv := transport.NewServer(cfg)
+	record := func(k transport.Kind) { ft.mu.Lock(); ft.got = append(ft.got, k.String()); ft.mu.Unlock() }
+	srv.Handle(transport.KindMapPush, func(_ context.Context, m *transport.Message, _ *transport.Header) ([]byte, error) {
+		b, _ := io.ReadAll(m.Body)
+		var smap cluster.Map
+		if _, err := smap.UnmarshalMsg(b); err != nil {
+			return nil, err
+		}
+		ft.mu.Lock()
+		ft.smapVersion = max(ft.smapVersion, smap.Version)
+		ft.mu.Unlock()
+		record(m.Header.Kind)
+		return nil, nil
+	})
+	srv.Handle(transport.KindTxnPrepare, func(_ context.Context, m *transport.Message, _ *transport.Header) ([]byte, error) {
+		record(m.Header.Kind)
+		ft.mu.Lock()
+		defer ft.mu.Unlock()
+		return nil, ft.prepareErr
+	})
+	srv.Handle(transport.KindTxnCommit, func(_ context.Context, m *transport.Message, _ *transport.Header) ([]byte, error) {
+		b, _ := io.ReadAll(m.Body)
+		bmd := &cluster.BMD{}
+		if _, err := bmd.UnmarshalMsg(b); err != nil {
+			return nil, err
+		}
+		record(m.Header.Kind)
+		ft.mu.Lock()
+		ft.bmd = bmd
+		ft.mu.Unlock()
+		return nil, nil
+	})
+	srv.Handle(transport.KindTxnAbort, func(_ context.Context, m *transport.Message, _ *transport.Header) ([]byte, error) {
+		record(m.Header.Kind)
+		return nil, nil
+	})
+	ln, err := net.Listen("tcp", ft.node.TransportAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go srv.Serve(ctx, ln)
+	ft.client = transport.NewClient(cfg)
+	t.Cleanup(func() { cancel(); srv.Close(); ft.client.Close() })
+	return ft
+}
+
+func (ft *fakeTarget) join(t testing.TB, p *testProxy) {
+	t.Helper()
+	body, _ := ft.node.MarshalMsg(nil)
+	_, rbody, err := ft.client.Call(context.Background(), p.cfg.TransportAddr, &transport.Header{Kind: transport.KindJoin}, body)
+	if err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	var smap cluster.Map
+	if _, err := smap.UnmarshalMsg(rbody); err != nil || smap.Targets[ft.node.ID] == nil {
+		t.Fatalf("join reply: %v, map %+v", err, &smap)
+	}
+}
+
+func (ft *fakeTarget) keepalive(p *testProxy) error {
+	body, _ := (&cluster.Versions{}).MarshalMsg(nil)
+	_, _, err := ft.client.Call(context.Background(), p.cfg.TransportAddr, &transport.Header{Kind: transport.KindKeepalive}, body)
+	return err
+}
+
+func (ft *fakeTarget) received() []string {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	return append([]string(nil), ft.got...)
+}
+
+func do(t testing.TB, method, url, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestJoinHealthAndMap(t *testing.T) {
+	p := startProxy(t, t.TempDir(), nil, time.Minute)
+	if resp, _ := do(t, "GET", p.url+"/v1/health", ""); resp.StatusCode != 503 {
+		t.Fatalf("health with no targets = %d, want 503", resp.StatusCode)
+	}
+	a, b := startFakeTarget(t, "ta"), startFakeTarget(t, "tb")
+	a.join(t, p)
+	b.join(t, p)
+	if resp, _ := do(t, "GET", p.url+"/v1/health", ""); resp.StatusCode != 200 {
+		t.Fatalf("health = %d, want 200", resp.StatusCode)
+	}
+	_, body := do(t, "GET", p.url+"/v1/daemon?what=smap", "")
+	var smap cluster.Map
+	if err := json.Unmarshal([]byte(body), &smap); err != nil {
+		t.Fatal(err)
+	}
+	if len(smap.Targets) != 2 || smap.Version != 2 || smap.Primary.ID != "p1" {
+		t.Fatalf("smap = %s", body)
+	}
+	// Target a learned about b's join through a push.
+	waitFor(t, func() bool { a.mu.Lock(); defer a.mu.Unlock(); return a.smapVersion == 2 })
+	// Joining again with the same node changes nothing.
+	a.join(t, p)
+	if v := p.Smap().Version; v != 2 {
+		t.Fatalf("re-join bumped the map to version %d", v)
+	}
+}
+
+func TestBucketTransaction(t *testing.T) {
+	p := startProxy(t, t.TempDir(), nil, time.Minute)
+	a, b := startFakeTarget(t, "ta"), startFakeTarget(t, "tb")
+	a.join(t, p)
+	b.join(t, p)
+
+	if resp, body := do(t, "POST", p.url+"/v1/buckets/b1", `{"action":"create-bck"}`); resp.StatusCode != 200 {
+		t.Fatalf("create = %d %s", resp.StatusCode, body)
+	}
+	for _, ft := range []*fakeTarget{a, b} {
+		got := strings.Join(ft.received(), ",")
+		if !strings.Contains(got, "txn-prepare,txn-commit") {
+			t.Errorf("target %s received %s, want a prepare then a commit", ft.node.ID, got)
+		}
+		if ft.bmd == nil || ft.bmd.Get(cluster.NewBucket("b1")) == nil {
+			t.Errorf("target %s got no bucket metadata with b1", ft.node.ID)
+		}
+	}
+	resp, _ := do(t, "HEAD", p.url+"/v1/buckets/b1?provider=ais", "")
+	var props cluster.BucketProps
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Header.Get(api.HdrBucketProps)), &props) != nil || props.Checksum.Type != "xxhash2" {
+		t.Fatalf("HEAD bucket = %d, props %q", resp.StatusCode, resp.Header.Get(api.HdrBucketProps))
+	}
+	if resp, body := do(t, "POST", p.url+"/v1/buckets/b1", `{"action":"create-bck"}`); resp.StatusCode != 409 {
+		t.Fatalf("second create = %d %s, want 409", resp.StatusCode, body)
+	}
+	if _, body := do(t, "GET", p.url+"/v1/buckets?presence=2", ""); !strings.Contains(body, `"name":"b1"`) {
+		t.Fatalf("list buckets = %s", body)
+	}
+
+	// A failed prepare on one target aborts everywhere and changes nothing.
+	b.mu.Lock()
+	b.prepareErr = errors.New("disk on fire")
+	b.mu.Unlock()
+	v := p.BMD().Version
+	resp, body := do(t, "POST", p.url+"/v1/buckets/b2", `{"action":"create-bck"}`)
+	if resp.StatusCode < 400 || !strings.Contains(body, "disk on fire") {
+		t.Fatalf("create with a failing prepare = %d %s", resp.StatusCode, body)
+	}
+	if p.BMD().Version != v || p.BMD().Get(cluster.NewBucket("b2")) != nil {
+		t.Fatalf("a failed transaction changed the bucket metadata")
+	}
+	for _, ft := range []*fakeTarget{a, b} {
+		got := ft.received()
+		if last := got[len(got)-1]; last != "txn-abort" {
+			t.Errorf("target %s: last message %s, want txn-abort (all: %v)", ft.node.ID, last, got)
+		}
+	}
+	if resp, _ := do(t, "HEAD", p.url+"/v1/buckets/b2", ""); resp.StatusCode != 404 {
+		t.Fatalf("HEAD of aborted bucket = %d", resp.StatusCode)
+	}
+
+	b.mu.Lock()
+	b.prepareErr = nil
+	b.mu.Unlock()
+	if resp, body := do(t, "DELETE", p.url+"/v1/buckets/b1", `{"action":"destroy-bck"}`); resp.StatusCode != 200 {
+		t.Fatalf("destroy = %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := do(t, "DELETE", p.url+"/v1/buckets/b1", `{"action":"destroy-bck"}`); resp.StatusCode != 404 {
+		t.Fatalf("destroy of a missing bucket = %d", resp.StatusCode)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	p := startProxy(t, t.TempDir(), nil, time.Minute)
+	startFakeTarget(t, "ta").join(t, p)
+	do(t, "POST", p.url+"/v1/buckets/b1", `{"action":"create-bck"}`)
+	tests := []struct {
+		method, path, body string
+		status             int
+	}{
+		{"POST", "/v1/buckets/b1", `{"action":"nope"}`, 400},
+		{"POST", "/v1/buckets/b1", `{not json`, 400},
+		{"POST", "/v1/buckets/bad%20name", `{"action":"create-bck"}`, 400},
+		{"POST", "/v1/buckets/b1?provider=s3", `{"action":"create-bck"}`, 400},
+		{"PATCH", "/v1/buckets/b1", ``, 400},
+		{"GET", "/v1/objects/b1/a/../b", ``, 400},
+		{"GET", "/v1/objects/b1/%2e%2e/x", ``, 400},
+		{"GET", "/v1/objects/b1//abs", ``, 400},
+		{"GET", "/v1/objects/b1/" + strings.Repeat("x", 1025), ``, 400},
+		{"GET", "/v1/objects/nosuch/o", ``, 404},
+		{"POST", "/v1/objects/b1/o", ``, 400},
+		{"GET", "/v1/nothing", ``, 404},
+		{"GET", "/v1/daemon?what=nope", ``, 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			resp, body := do(t, tc.method, p.url+tc.path, tc.body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
+			}
+			var he api.HTTPError
+			if err := json.Unmarshal([]byte(body), &he); err != nil || he.Status != tc.status || he.Message == "" || he.Node != "p1" {
+				t.Fatalf("error body %q (%v)", body, err)
+			}
+		})
+	}
+}
+
+func TestRedirectCarriesTraceContext(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	cfg := tracing.DefaultConfig()
+	cfg.Enabled = true
+	tp, err := tracing.New(context.Background(), cfg, tracing.Options{Role: tracing.RoleProxy, NodeID: "p1", Exporter: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, t.TempDir(), tp, time.Minute)
+	a, b := startFakeTarget(t, "ta"), startFakeTarget(t, "tb")
+	a.join(t, p)
+	b.join(t, p)
+	do(t, "POST", p.url+"/v1/buckets/b1", `{"action":"create-bck"}`)
+
+	for _, name := range []string{"o1", "dir/o 2", "ü/日本"} {
+		path := "/v1/objects/b1/" + (&url.URL{Path: name}).EscapedPath() + "?provider=ais"
+		resp, body := do(t, "PUT", p.url+path, "data")
+		if resp.StatusCode != http.StatusTemporaryRedirect {
+			t.Fatalf("PUT = %d %s, want 307", resp.StatusCode, body)
+		}
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner, _ := p.Smap().Owner(cluster.NewBucket("b1").Uname(name))
+		if got := loc.Scheme + "://" + loc.Host; got != owner.URL() {
+			t.Errorf("%s redirected to %s, want the HRW owner %s", name, got, owner.URL())
+		}
+		q := loc.Query()
+		if loc.Path != "/v1/objects/b1/"+name || q.Get("provider") != "ais" || q.Get("pid") != "p1" || q.Get("utm") == "" {
+			t.Errorf("Location %s lacks the path, provider, pid or utm", loc)
+		}
+		tctx := tracing.ExtractQuery(context.Background(), tp.Propagator(), q)
+		if !traceSpanContext(tctx).IsValid() {
+			t.Errorf("Location %s carries no trace context", loc)
+		}
+	}
+	tp.ForceFlush(context.Background()) // Shutdown would reset the in-memory exporter
+	defer tp.Shutdown(context.Background())
+	var puts int
+	for _, s := range exp.GetSpans() {
+		if s.Name == "PUT /v1/objects/{bucket}/{object...}" {
+			puts++
+		}
+	}
+	if puts != 3 {
+		t.Fatalf("%d PUT server spans recorded, want 3", puts)
+	}
+}
+
+func TestTargetDownAnd503(t *testing.T) {
+	p := startProxy(t, t.TempDir(), nil, 300*time.Millisecond)
+	a, b := startFakeTarget(t, "ta"), startFakeTarget(t, "tb")
+	a.join(t, p)
+	b.join(t, p)
+	do(t, "POST", p.url+"/v1/buckets/b1", `{"action":"create-bck"}`)
+	stopA := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stopA:
+				return
+			case <-time.After(50 * time.Millisecond):
+				b.keepalive(p) // b stays alive throughout
+			}
+		}
+	})
+	defer func() { close(stopA); wg.Wait() }()
+	waitFor(t, func() bool { return p.Smap().Targets["ta"].Down() })
+	if p.Smap().Targets["tb"].Down() {
+		t.Fatal("a target that keeps alive was flagged down")
+	}
+	// An object owned by ta answers 503 at once; one owned by tb redirects.
+	var onA, onB string
+	for i := 0; onA == "" || onB == ""; i++ {
+		name := "o" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)
+		if n, _ := p.Smap().Owner(cluster.NewBucket("b1").Uname(name)); n.ID == "ta" {
+			onA = name
+		} else {
+			onB = name
+		}
+	}
+	start := time.Now()
+	resp, body := do(t, "GET", p.url+"/v1/objects/b1/"+onA, "")
+	if resp.StatusCode != 503 || !strings.Contains(body, "ta") || time.Since(start) > 2*time.Second {
+		t.Fatalf("GET of an object on a down target = %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := do(t, "GET", p.url+"/v1/objects/b1/"+onB, ""); resp.StatusCode != 307 {
+		t.Fatalf("GET of an object on a live target = %d", resp.StatusCode)
+	}
+	if err := a.keepalive(p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Smap().Targets["ta"].Down() {
+		t.Fatal("a keepalive did not clear the down flag")
+	}
+}
+
+func TestRestartKeepsState(t *testing.T) {
+	dir := t.TempDir()
+	p := startProxy(t, dir, nil, time.Minute)
+	startFakeTarget(t, "ta").join(t, p)
+	do(t, "POST", p.url+"/v1/buckets/b1", `{"action":"create-bck"}`)
+	smapV, bmdV := p.Smap().Version, p.BMD().Version
+	p.stop()
+
+	p2 := startProxy(t, dir, nil, time.Minute)
+	if p2.Smap().Version != smapV || p2.Smap().Targets["ta"] == nil || p2.BMD().Version != bmdV || p2.BMD().Get(cluster.NewBucket("b1")) == nil {
+		t.Fatalf("after a restart: smap v%d (want %d), bmd v%d (want %d)", p2.Smap().Version, smapV, p2.BMD().Version, bmdV)
+	}
+}
+
+func TestMergePages(t *testing.T) {
+	page := func(token string, names ...string) *api.LsoResult {
+		r := &api.LsoResult{ContinuationToken: token}
+		for _, n := range names {
+			r.Entries = append(r.Entries, &api.LsoEntry{Name: n})
+		}
+		return r
+	}
+	tests := []struct {
+		name      string
+		pages     []*api.LsoResult
+		size      int
+		want      string
+		wantToken string
+	}{
+		{"empty", []*api.LsoResult{page(""), page("")}, 10, "", ""},
+		{"interleaved", []*api.LsoResult{page("", "a", "c"), page("", "b", "d")}, 10, "a,b,c,d", ""},
+		{"cut at size", []*api.LsoResult{page("", "a", "c"), page("", "b", "d")}, 3, "a,b,c", "c"},
+		{"a target has more", []*api.LsoResult{page("b", "a", "b"), page("", "c")}, 10, "a,b,c", "c"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := mergePages(tc.pages, tc.size)
+			var names []string
+			for _, e := range res.Entries {
+				names = append(names, e.Name)
+			}
+			if got := strings.Join(names, ","); got != tc.want || res.ContinuationToken != tc.wantToken {
+				t.Fatalf("merge = %q token %q, want %q token %q", got, res.ContinuationToken, tc.want, tc.wantToken)
+			}
+		})
+	}
+}
+
+func traceSpanContext(ctx context.Context) oteltrace.SpanContext {
+	return oteltrace.SpanContextFromContext(ctx)
+}

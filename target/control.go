@@ -1,0 +1,206 @@
+package target
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"miniais/api"
+	"miniais/cluster"
+	"miniais/fs"
+	"miniais/transport"
+)
+
+// maxControlBody bounds the body of a control message (cluster map, bucket
+// metadata).
+const maxControlBody = 16 << 20
+
+// registerControl installs the transport handlers of the control plane.
+func (t *Target) registerControl(srv *transport.Server) {
+	srv.Handle(transport.KindPing, func(context.Context, *transport.Message, *transport.Header) ([]byte, error) { return nil, nil })
+	srv.Handle(transport.KindMapPush, t.handleMapPush)
+	srv.Handle(transport.KindBMDPush, t.handleBMDPush)
+	srv.Handle(transport.KindTxnPrepare, t.handleTxnPrepare)
+	srv.Handle(transport.KindTxnCommit, t.handleTxnCommit)
+	srv.Handle(transport.KindTxnAbort, t.handleTxnAbort)
+	srv.Handle(transport.KindListObjects, t.handleList)
+}
+
+func readBody(msg *transport.Message) ([]byte, error) {
+	if msg.Header.Size < 0 || msg.Header.Size > maxControlBody {
+		return nil, cluster.Errorf(cluster.ErrTooLarge, "%s body of %d bytes", msg.Header.Kind, msg.Header.Size)
+	}
+	buf := make([]byte, msg.Header.Size)
+	if _, err := io.ReadFull(msg.Body, buf); err != nil {
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "truncated %s body: %v", msg.Header.Kind, err)
+	}
+	return buf, nil
+}
+
+// fromProxy refuses control messages that do not come from the primary
+// proxy of the current map (when there is one).
+func (t *Target) fromProxy(msg *transport.Message) error {
+	smap := t.smap.Load()
+	if smap.Primary != nil && msg.Header.Sender != smap.Primary.ID {
+		return cluster.Errorf(cluster.ErrBadRequest, "%s from %q, not from the proxy %s", msg.Header.Kind, msg.Header.Sender, smap.Primary.ID)
+	}
+	return nil
+}
+
+func (t *Target) handleMapPush(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
+	b, err := readBody(msg)
+	if err != nil {
+		return nil, err
+	}
+	smap := &cluster.Map{}
+	if _, err := smap.UnmarshalMsg(b); err != nil {
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "malformed cluster map: %v", err)
+	}
+	if smap.Primary == nil || smap.Primary.ID != msg.Header.Sender {
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "cluster map pushed by %q, which is not its primary proxy", msg.Header.Sender)
+	}
+	t.applySmap(ctx, smap)
+	return nil, nil
+}
+
+func (t *Target) handleBMDPush(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
+	if err := t.fromProxy(msg); err != nil {
+		return nil, err
+	}
+	b, err := readBody(msg)
+	if err != nil {
+		return nil, err
+	}
+	bmd := &cluster.BMD{}
+	if _, err := bmd.UnmarshalMsg(b); err != nil {
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "malformed bucket metadata: %v", err)
+	}
+	return nil, t.applyBMD(ctx, bmd)
+}
+
+func decodeTxn(msg *transport.Message) (*cluster.Txn, error) {
+	txn := &cluster.Txn{}
+	if _, err := txn.UnmarshalMsg(msg.Header.Opaque); err != nil {
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "malformed transaction: %v", err)
+	}
+	if err := txn.Bucket.Validate(); err != nil {
+		return nil, err
+	}
+	return txn, nil
+}
+
+// handleTxnPrepare checks that this target can carry out the transaction
+// and records it.
+func (t *Target) handleTxnPrepare(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
+	if err := t.fromProxy(msg); err != nil {
+		return nil, err
+	}
+	txn, err := decodeTxn(msg)
+	if err != nil {
+		return nil, err
+	}
+	exists := t.bmd.Load().Get(txn.Bucket) != nil
+	switch txn.Action {
+	case cluster.TxnCreateBucket:
+		if exists {
+			return nil, cluster.Errorf(cluster.ErrExists, "target %s: bucket %s already exists", t.cfg.ID, txn.Bucket)
+		}
+		if len(t.store.Mountpaths().List()) == 0 {
+			return nil, cluster.Errorf(cluster.ErrUnavailable, "target %s has no mountpaths", t.cfg.ID)
+		}
+	case cluster.TxnDestroyBucket:
+	default:
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "unknown transaction %q", txn.Action)
+	}
+	t.txnMu.Lock()
+	t.txns[txn.ID] = txn
+	t.txnMu.Unlock()
+	return nil, nil
+}
+
+// handleTxnCommit applies the bucket metadata the commit carries.
+func (t *Target) handleTxnCommit(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
+	if err := t.fromProxy(msg); err != nil {
+		return nil, err
+	}
+	txn, err := decodeTxn(msg)
+	if err != nil {
+		return nil, err
+	}
+	t.txnMu.Lock()
+	_, ok := t.txns[txn.ID]
+	delete(t.txns, txn.ID)
+	t.txnMu.Unlock()
+	if !ok {
+		t.log.WarnContext(ctx, "commit of a transaction this target did not prepare", "txn", txn.ID, "action", txn.Action)
+	}
+	b, err := readBody(msg)
+	if err != nil {
+		return nil, err
+	}
+	bmd := &cluster.BMD{}
+	if _, err := bmd.UnmarshalMsg(b); err != nil {
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "malformed bucket metadata: %v", err)
+	}
+	return nil, t.applyBMD(ctx, bmd)
+}
+
+func (t *Target) handleTxnAbort(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
+	txn, err := decodeTxn(msg)
+	if err != nil {
+		return nil, err
+	}
+	t.txnMu.Lock()
+	delete(t.txns, txn.ID)
+	t.txnMu.Unlock()
+	return nil, nil
+}
+
+// handleList returns one sorted page of this target's objects of a bucket.
+func (t *Target) handleList(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
+	var lso api.ListObjsMsg
+	if err := json.Unmarshal(msg.Header.Opaque, &lso); err != nil {
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "malformed list message: %v", err)
+	}
+	bck := cluster.NewBucket(msg.Header.Bucket)
+	res, err := t.listPage(ctx, bck, lso)
+	if err != nil {
+		return nil, err
+	}
+	return res.MarshalMsg(nil)
+}
+
+// listPage lists one page of bck's objects on this target.
+func (t *Target) listPage(ctx context.Context, bck cluster.Bucket, lso api.ListObjsMsg) (*api.LsoResult, error) {
+	if err := bck.Validate(); err != nil {
+		return nil, err
+	}
+	if t.bmd.Load().Get(bck) == nil {
+		return nil, cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
+	}
+	entries, next, err := t.store.List(ctx, bck, fs.ListOptions{Prefix: lso.Prefix, Token: lso.ContinuationToken, PageSize: int(lso.PageSize)})
+	if err != nil {
+		return nil, err
+	}
+	res := &api.LsoResult{ContinuationToken: next, Entries: make([]*api.LsoEntry, len(entries))}
+	for i := range entries {
+		res.Entries[i] = t.entry(&entries[i])
+	}
+	return res, nil
+}
+
+func (t *Target) entry(a *fs.ObjectAttrs) *api.LsoEntry {
+	return &api.LsoEntry{
+		Name:     a.Name,
+		Size:     a.Size,
+		Checksum: a.Checksum.Value,
+		Atime:    strconv.FormatInt(a.Atime.UnixNano(), 10),
+		Version:  a.Version,
+		Location: location(t.cfg.ID, a.Mountpath),
+		Copies:   1,
+	}
+}
+
+func location(id, mountpath string) string { return fmt.Sprintf("t[%s]:mp[%s]", id, mountpath) }

@@ -1,0 +1,25 @@
+// Package target is the storage role of aisnode.
+//
+// # What it does
+//
+// A target stores objects on its mountpaths (package fs) and serves the
+// object part of the v1 API: PUT and DELETE arrive redirected by the proxy
+// (a request without the proxy's pid and utm is refused), GET and HEAD may
+// also come directly. It joins the proxy over the transport, sends
+// keepalives that carry its cluster map and bucket metadata versions, and
+// takes part in the proxy's two-phase bucket transactions.
+//
+// # State
+//
+// The target keeps the latest cluster map and bucket metadata it received,
+// and persists the bucket metadata in its data directory so that it can serve
+// reads after a restart before the proxy answers. Applying a bucket metadata
+// version creates the directories of new buckets and destroys the buckets
+// that are gone.
+//
+// # Tracing
+//
+// Every HTTP request runs in a server span whose parent comes from the
+// request's headers or, for a redirected request, from the trace context the
+// proxy put in the redirect URL; fs and transport work runs in child spans.
+package target

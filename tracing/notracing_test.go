@@ -1,0 +1,20 @@
+//go:build notracing
+
+package tracing
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+func TestNotCompiled(t *testing.T) {
+	c := DefaultConfig()
+	c.Enabled, c.ExporterEndpoint = true, "localhost:4317"
+	if _, err := New(context.Background(), c, Options{Role: RoleProxy}); !errors.Is(err, ErrNotCompiled) {
+		t.Fatalf("New(enabled) = %v, want ErrNotCompiled", err)
+	}
+}
+
+// enabledBenchProvider is nil: the SDK is compiled out.
+func enabledBenchProvider(testing.TB) *Provider { return nil }
