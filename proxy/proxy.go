@@ -17,6 +17,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"miniais/api"
 	"miniais/cluster"
 	"miniais/fs"
 	"miniais/tracing"
@@ -49,6 +50,9 @@ type Config struct {
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown
 	// (default 10s).
 	ShutdownTimeout time.Duration
+	// MaxConcurrent bounds the HTTP requests served at once; beyond it a
+	// request gets 503 with Retry-After (default 4096).
+	MaxConcurrent int
 }
 
 func (c *Config) setDefaults() {
@@ -60,6 +64,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.MaxConcurrent == 0 {
+		c.MaxConcurrent = 4096
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -149,8 +156,11 @@ func (p *Proxy) Run(ctx context.Context) error {
 	tsrv.Handle(transport.KindPing, func(context.Context, *transport.Message, *transport.Header) ([]byte, error) { return nil, nil })
 
 	hsrv := &http.Server{
-		Handler:           p.cfg.Tracing.Handler(p.router(), spanName),
+		Handler:           p.cfg.Tracing.Handler(api.LimitConcurrency(p.router(), p.cfg.MaxConcurrent, p.cfg.ID, 1), spanName),
 		ReadHeaderTimeout: 10 * time.Second,
+		// The proxy reads only small control bodies and writes small replies.
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),

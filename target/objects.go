@@ -74,7 +74,8 @@ func (t *Target) putObject(w http.ResponseWriter, r *http.Request, rt api.Route)
 	if opts.Checksum.Value != "" && opts.Checksum.Type == "" {
 		opts.Checksum.Type = cluster.ChecksumXXHash2
 	}
-	attrs, err := t.store.Put(r.Context(), rt.Bucket, rt.Object, r.Body, opts)
+	body := newStallReader(w, r.Body, t.cfg.StallTimeout)
+	attrs, err := t.store.Put(r.Context(), rt.Bucket, rt.Object, body, opts)
 	if err != nil {
 		return err
 	}
@@ -102,6 +103,7 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt api.Route)
 	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
 		span.SetAttributes(attribute.Int64("ais.size", obj.Attrs.Size))
 	}
+	http.NewResponseController(w).SetWriteDeadline(writeDeadline(obj.Attrs.Size, t.cfg.StallTimeout))
 	h := w.Header()
 	setAttrHeaders(h, &obj.Attrs)
 	h.Set("Content-Type", "application/octet-stream")

@@ -16,6 +16,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"miniais/api"
 	"miniais/cluster"
 	"miniais/fs"
 	"miniais/tracing"
@@ -52,6 +53,12 @@ type Config struct {
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown
 	// (default 10s).
 	ShutdownTimeout time.Duration
+	// MaxConcurrent bounds the HTTP requests served at once; beyond it a
+	// request gets 503 with Retry-After (default 4096).
+	MaxConcurrent int
+	// StallTimeout cuts off a request body that sends nothing, or a reply
+	// that the client does not read, for this long (default 30s).
+	StallTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -60,6 +67,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.MaxConcurrent == 0 {
+		c.MaxConcurrent = 4096
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = 30 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -169,7 +182,7 @@ func (t *Target) Run(ctx context.Context) error {
 	t.registerControl(tsrv)
 
 	hsrv := &http.Server{
-		Handler:           t.cfg.Tracing.Handler(t.router(), spanName),
+		Handler:           t.cfg.Tracing.Handler(api.LimitConcurrency(t.router(), t.cfg.MaxConcurrent, t.cfg.ID, 1), spanName),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

@@ -1,0 +1,189 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tinylib/msgp/msgp"
+
+	"miniais/cluster"
+)
+
+// PresenceAll is the QparamPresence value the client sends when listing
+// buckets (AIStore's "present in the cluster").
+const PresenceAll = "2"
+
+func (c *Client) bucketAction(ctx context.Context, method string, bck cluster.Bucket, action string) error {
+	if err := bck.Validate(); err != nil {
+		return err
+	}
+	body, hdr, err := jsonBody(ActionMsg{Action: action})
+	if err != nil {
+		return err
+	}
+	resp, err := c.do(ctx, c.hc, &request{
+		method: method, path: BucketPath(bck.Name), query: bucketQuery(bck),
+		header: hdr, body: body, what: "bucket " + bck.String(),
+	})
+	if err != nil {
+		return err
+	}
+	drainClose(resp.Body)
+	return nil
+}
+
+// CreateBucket creates bck. It fails with an error matching
+// cluster.ErrExists if the bucket exists.
+func (c *Client) CreateBucket(ctx context.Context, bck cluster.Bucket) error {
+	return c.bucketAction(ctx, http.MethodPost, bck, ActCreateBck)
+}
+
+// DestroyBucket destroys bck and every object in it. It fails with an error
+// matching cluster.ErrNotFound if the bucket does not exist.
+func (c *Client) DestroyBucket(ctx context.Context, bck cluster.Bucket) error {
+	return c.bucketAction(ctx, http.MethodDelete, bck, ActDestroyBck)
+}
+
+// HeadBucket returns bck's properties, or an error matching
+// cluster.ErrNotFound.
+func (c *Client) HeadBucket(ctx context.Context, bck cluster.Bucket) (*cluster.BucketProps, error) {
+	if err := bck.Validate(); err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, c.hc, &request{
+		method: http.MethodHead, path: BucketPath(bck.Name), query: bucketQuery(bck),
+		what: "bucket " + bck.String(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	drainClose(resp.Body)
+	props := &cluster.BucketProps{}
+	h := resp.Header.Get(HdrBucketProps)
+	if h == "" {
+		return nil, fmt.Errorf("bucket %s: reply has no %s header", bck, HdrBucketProps)
+	}
+	if err := json.Unmarshal([]byte(h), props); err != nil {
+		return nil, fmt.Errorf("bucket %s: decode %s: %w", bck, HdrBucketProps, err)
+	}
+	return props, nil
+}
+
+// ListBuckets returns every bucket of the cluster.
+func (c *Client) ListBuckets(ctx context.Context) ([]cluster.Bucket, error) {
+	body, hdr, err := jsonBody(ActionMsg{Action: ActList})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, c.hc, &request{
+		method: http.MethodGet, path: PathBuckets,
+		query:  url.Values{QparamPresence: {PresenceAll}},
+		header: hdr, body: body, what: "buckets",
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer drainClose(resp.Body)
+	var entries []BucketEntry
+	if err := json.NewDecoder(resp.Body).Decode(&entries); err != nil {
+		return nil, fmt.Errorf("decode bucket list: %w", err)
+	}
+	out := make([]cluster.Bucket, 0, len(entries))
+	for _, e := range entries {
+		p := e.Provider
+		if p == "" {
+			p = cluster.ProviderAIS
+		}
+		out = append(out, cluster.Bucket{Provider: p, Name: e.Name})
+	}
+	return out, nil
+}
+
+// ListOptions selects and pages an object listing.
+type ListOptions struct {
+	// Prefix keeps only the objects whose names start with it.
+	Prefix string
+	// PageSize is the number of entries per page; 0 means the server's default.
+	PageSize int64
+	// Token is the continuation token of the page to get ("" = the first).
+	Token string
+	// Props lists the entry properties wanted, comma-separated; "" means
+	// DefaultListProps.
+	Props string
+	// Msgpack asks for the reply in msgpack instead of JSON.
+	Msgpack bool
+}
+
+// DefaultListProps are the entry properties a listing asks for by default.
+const DefaultListProps = "name,size,checksum,atime,version"
+
+// ListObjectsPage returns one page of the objects of bck. The result's
+// ContinuationToken, when not empty, is the Token of the next page.
+func (c *Client) ListObjectsPage(ctx context.Context, bck cluster.Bucket, opts ListOptions) (*LsoResult, error) {
+	if err := bck.Validate(); err != nil {
+		return nil, err
+	}
+	props := opts.Props
+	if props == "" {
+		props = DefaultListProps
+	}
+	val, err := json.Marshal(ListObjsMsg{Prefix: opts.Prefix, Props: props, ContinuationToken: opts.Token, PageSize: opts.PageSize})
+	if err != nil {
+		return nil, err
+	}
+	body, hdr, err := jsonBody(ActionMsg{Action: ActList, Value: val})
+	if err != nil {
+		return nil, err
+	}
+	if opts.Msgpack {
+		hdr.Set("Accept", ContentMsgpack)
+	} else {
+		hdr.Set("Accept", ContentJSON)
+	}
+	resp, err := c.do(ctx, c.hc, &request{
+		method: http.MethodGet, path: BucketPath(bck.Name), query: bucketQuery(bck),
+		header: hdr, body: body, what: "bucket " + bck.String(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer drainClose(resp.Body)
+	res := &LsoResult{}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), ContentMsgpack) {
+		err = msgp.Decode(resp.Body, res)
+	} else {
+		err = json.NewDecoder(resp.Body).Decode(res)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode listing of %s: %w", bck, err)
+	}
+	return res, nil
+}
+
+// maxListPages bounds ListObjects against a server that never stops paging.
+const maxListPages = 1 << 20
+
+// ListObjects returns every object of bck matching opts.Prefix, following
+// continuation tokens from opts.Token until the last page.
+func (c *Client) ListObjects(ctx context.Context, bck cluster.Bucket, opts ListOptions) ([]*LsoEntry, error) {
+	var out []*LsoEntry
+	for range maxListPages {
+		page, err := c.ListObjectsPage(ctx, bck, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Entries...)
+		if page.ContinuationToken == "" {
+			return out, nil
+		}
+		if page.ContinuationToken == opts.Token {
+			return nil, fmt.Errorf("listing %s: server repeated continuation token %q", bck, opts.Token)
+		}
+		opts.Token = page.ContinuationToken
+	}
+	return nil, fmt.Errorf("listing %s: more than %d pages", bck, maxListPages)
+}

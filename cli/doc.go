@@ -1,0 +1,41 @@
+// Package cli is the "ais" command-line client of a miniais cluster, built
+// on urfave/cli and the api package.
+//
+// # Running it
+//
+// cmd/ais calls Main with the process's arguments, streams and environment.
+// Tests call Run with an Env instead: explicit streams, a getenv function,
+// and optionally an HTTP client and a span processor, so that the whole CLI
+// runs in-process.
+//
+// # Commands
+//
+//	ais bucket create ais://B [ais://C ...]    ais bucket ls    ais bucket rm ais://B [...]
+//	ais ls [ais://B[/PREFIX]] [--prefix P]      (no argument: the buckets)
+//	ais put FILE|-|DIR ais://B[/OBJ] [--recursive]
+//	ais get ais://B/OBJ [OUT|-] [--yes] [--offset N] [--length N]
+//	ais object show ais://B/OBJ                ais object rm ais://B/OBJ [...]
+//	ais show cluster                           ais trace show TRACE_ID
+//
+// Flags may follow the arguments ("ais ls ais://b --prefix x"); "--" ends
+// the flags. The endpoint is --endpoint, else $AIS_ENDPOINT, else
+// http://127.0.0.1:8080.
+//
+// # Output and exit codes
+//
+// Results go to stdout as aligned tables with IEC sizes; a progress bar is
+// drawn on stderr for transfers over 4 MiB when stderr is a terminal. An
+// error is one line "Error: ..." on stderr with exit code 1 (2 for a bad
+// command line); an unreachable cluster is named by its endpoint.
+//
+// # Tracing
+//
+// The CLI runs every command in a root span "ais <command path>" (attributes
+// ais.bucket, ais.object, ais.size) with one client span per HTTP request,
+// exported per $AIS_TRACING_ENDPOINT (see package tracing). --trace forces
+// sampling (and turns export on, to localhost:4317, when nothing is
+// configured), sends "Ais-Trace-Force: true", and prints the trace ID and
+// its Jaeger URL on stderr; --show-trace then waits (up to 5 s) for the
+// trace to be complete in Jaeger ($AIS_JAEGER_URL) and draws it with
+// RenderWaterfall. "ais trace show ID" draws a stored trace.
+package cli

@@ -1,0 +1,325 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/OneOfOne/xxhash"
+	ucli "github.com/urfave/cli/v2"
+	"go.opentelemetry.io/otel/attribute"
+
+	"miniais/api"
+	"miniais/cluster"
+)
+
+func objectAttrs(bck cluster.Bucket, obj string, size int64) []attribute.KeyValue {
+	kv := []attribute.KeyValue{attribute.String("ais.bucket", bck.String())}
+	if obj != "" {
+		kv = append(kv, attribute.String("ais.object", obj))
+	}
+	if size >= 0 {
+		kv = append(kv, attribute.Int64("ais.size", size))
+	}
+	return kv
+}
+
+func putCommand(r *runner, c *ucli.Context) error {
+	src, dst := c.Args().Get(0), c.Args().Get(1)
+	bck, obj, err := api.ParseBucketURI(dst)
+	if err != nil {
+		return &usageError{err}
+	}
+	if src == "-" {
+		if obj == "" || strings.HasSuffix(obj, "/") {
+			return usagef("put from stdin needs an object name: ais://BUCKET/OBJECT")
+		}
+		return putOne(r, r.env.Stdin, "(stdin)", -1, bck, obj)
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		if !c.Bool("recursive") {
+			return usagef("%s is a directory (use --recursive to put every file below it)", src)
+		}
+		return putDir(r, src, bck, obj)
+	}
+	if obj == "" || strings.HasSuffix(obj, "/") {
+		obj += filepath.Base(src)
+	}
+	if err := cluster.ValidateObjectName(obj); err != nil {
+		return &usageError{err}
+	}
+	return putFile(r, src, bck, obj)
+}
+
+func putFile(r *runner, file string, bck cluster.Bucket, obj string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return putOne(r, f, file, -1, bck, obj)
+	}
+	var body io.Reader = f
+	var bar *progress
+	if fi.Size() > progressThreshold && r.env.IsTerminal(r.stderr) {
+		bar = newProgress(r.stderr, "PUT "+obj, fi.Size())
+		body = &progressFile{f: f, p: bar}
+	}
+	err = putOne(r, body, file, fi.Size(), bck, obj)
+	if bar != nil {
+		bar.finish()
+	}
+	return err
+}
+
+func putOne(r *runner, body io.Reader, from string, size int64, bck cluster.Bucket, obj string) error {
+	r.setAttrs(objectAttrs(bck, obj, size)...)
+	a, err := r.client.PutObject(r.ctx, bck, obj, body, api.PutOptions{Size: size})
+	if err != nil {
+		return err
+	}
+	if size < 0 {
+		r.setAttrs(attribute.Int64("ais.size", a.Size))
+	}
+	fmt.Fprintf(r.stdout, "PUT %s => %s/%s (%s)\n", from, bck, obj, HumanSize(a.Size))
+	return nil
+}
+
+// putDir puts every regular file below dir as prefix/<relative path>,
+// stopping at the first error. Symbolic links and other special files are
+// skipped with a warning.
+func putDir(r *runner, dir string, bck cluster.Bucket, prefix string) error {
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	r.setAttrs(attribute.String("ais.bucket", bck.String()))
+	var n, total int64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			fmt.Fprintf(r.stderr, "Warning: skipping %s (not a regular file)\n", p)
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		obj := prefix + filepath.ToSlash(rel)
+		if err := cluster.ValidateObjectName(obj); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		a, err := r.client.PutObject(r.ctx, bck, obj, f, api.PutOptions{Size: -1})
+		if err != nil {
+			return err
+		}
+		n++
+		total += a.Size
+		fmt.Fprintf(r.stdout, "PUT %s => %s/%s (%s)\n", p, bck, obj, HumanSize(a.Size))
+		return nil
+	})
+	r.setAttrs(attribute.Int64("ais.size", total))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.stdout, "Put %d file(s), %s\n", n, HumanSize(total))
+	return nil
+}
+
+func getCommand(r *runner, c *ucli.Context) error {
+	bck, obj, err := objectArg(c.Args().Get(0))
+	if err != nil {
+		return err
+	}
+	opts := api.GetOptions{Offset: c.Int64("offset"), Length: c.Int64("length")}
+	if opts.Offset < 0 || opts.Length < 0 {
+		return usagef("--offset and --length must not be negative")
+	}
+	out := c.Args().Get(1)
+	if out == "" {
+		out = path.Base(obj)
+	}
+	r.setAttrs(objectAttrs(bck, obj, -1)...)
+	if out == "-" {
+		a, err := r.client.GetObject(r.ctx, bck, obj, r.stdout, opts)
+		if err != nil {
+			return err
+		}
+		r.setAttrs(attribute.Int64("ais.size", a.Size))
+		return nil
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		out = filepath.Join(out, path.Base(obj))
+	}
+	yes := c.Bool("yes")
+	if _, err := os.Lstat(out); err == nil && !yes {
+		return fmt.Errorf("%s already exists (use --yes to overwrite)", out)
+	}
+	return getToFile(r, bck, obj, out, yes, opts)
+}
+
+// getToFile reads the object into a temporary file beside out and renames
+// it into place only when the whole object arrived (and, for a whole
+// object, its checksum matched).
+func getToFile(r *runner, bck cluster.Bucket, obj, out string, overwrite bool, opts api.GetOptions) error {
+	rc, a, err := r.client.GetObjectReader(r.ctx, bck, obj, opts)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	r.setAttrs(attribute.Int64("ais.size", a.Size))
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".ais-*.tmp")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	var w io.Writer = tmp
+	var bar *progress
+	want := a.Size - opts.Offset
+	if opts.Length > 0 {
+		want = opts.Length
+	}
+	if a.Size >= 0 && want > progressThreshold && r.env.IsTerminal(r.stderr) {
+		bar = newProgress(r.stderr, "GET "+obj, want)
+	}
+	if bar != nil {
+		w = &progressWriter{w: tmp, p: bar}
+	}
+	n, err := copyVerified(w, rc, a, opts)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		return fmt.Errorf("GET %s/%s: %w", bck, obj, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := place(tmp.Name(), out, overwrite); err != nil {
+		return err
+	}
+	done = true
+	fmt.Fprintf(r.stdout, "GET %s/%s => %s (%s)\n", bck, obj, out, HumanSize(n))
+	return nil
+}
+
+// place moves tmp to out: with overwrite by rename, else by a hard link that
+// fails if out appeared meanwhile (falling back to rename where links are
+// not supported).
+func place(tmp, out string, overwrite bool) error {
+	if !overwrite {
+		err := os.Link(tmp, out)
+		switch {
+		case err == nil:
+			return os.Remove(tmp)
+		case errors.Is(err, fs.ErrExist):
+			os.Remove(tmp)
+			return fmt.Errorf("%s already exists (use --yes to overwrite)", out)
+		}
+	}
+	return os.Rename(tmp, out)
+}
+
+// copyVerified copies the object to w, checking its xxhash2 checksum when
+// the whole object is read.
+func copyVerified(w io.Writer, rc io.Reader, a *api.ObjectAttrs, opts api.GetOptions) (int64, error) {
+	whole := opts.Offset == 0 && opts.Length == 0
+	if !whole || a.Checksum.Type != cluster.ChecksumXXHash2 || a.Checksum.Value == "" {
+		return io.Copy(w, rc)
+	}
+	h := xxhash.New64()
+	n, err := io.Copy(io.MultiWriter(w, h), rc)
+	if err != nil {
+		return n, err
+	}
+	if got := fmt.Sprintf("%016x", h.Sum64()); got != a.Checksum.Value {
+		return n, cluster.Errorf(cluster.ErrChecksum, "received content has %s %s, the cluster says %s", cluster.ChecksumXXHash2, got, a.Checksum.Value)
+	}
+	return n, nil
+}
+
+func objectShow(r *runner, c *ucli.Context) error {
+	bck, obj, err := objectArg(c.Args().First())
+	if err != nil {
+		return err
+	}
+	r.setAttrs(objectAttrs(bck, obj, -1)...)
+	a, err := r.client.HeadObject(r.ctx, bck, obj)
+	if err != nil {
+		return err
+	}
+	tw := newTable(r.stdout)
+	fmt.Fprintln(tw, "PROPERTY\tVALUE")
+	fmt.Fprintf(tw, "name\t%s/%s\n", a.Bucket, a.Name)
+	fmt.Fprintf(tw, "size\t%s (%d bytes)\n", HumanSize(a.Size), a.Size)
+	fmt.Fprintf(tw, "checksum\t%s\n", dash(checksumString(a.Checksum)))
+	fmt.Fprintf(tw, "version\t%s\n", dash(a.Version))
+	fmt.Fprintf(tw, "atime\t%s\n", formatAtime(a.Atime))
+	fmt.Fprintf(tw, "location\t%s\n", dash(a.Location))
+	fmt.Fprintf(tw, "present\t%t\n", a.Present)
+	return tw.Flush()
+}
+
+func checksumString(c cluster.Checksum) string {
+	if c.Empty() {
+		return ""
+	}
+	return c.String()
+}
+
+func objectRemove(r *runner, c *ucli.Context) error {
+	type target struct {
+		bck cluster.Bucket
+		obj string
+	}
+	var ts []target
+	for _, s := range c.Args().Slice() {
+		bck, obj, err := objectArg(s)
+		if err != nil {
+			return err
+		}
+		ts = append(ts, target{bck, obj})
+	}
+	if len(ts) == 1 {
+		r.setAttrs(objectAttrs(ts[0].bck, ts[0].obj, -1)...)
+	}
+	for _, t := range ts {
+		if err := r.client.DeleteObject(r.ctx, t.bck, t.obj); err != nil {
+			return err
+		}
+		fmt.Fprintf(r.stdout, "Deleted %s/%s\n", t.bck, t.obj)
+	}
+	return nil
+}
