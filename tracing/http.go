@@ -31,6 +31,12 @@ import (
 // The ResponseWriter that h sees records the status; it keeps io.ReaderFrom
 // (sendfile) and http.Flusher, and Unwrap for http.ResponseController.
 //
+// The parent span comes from the request headers, or from the redirect
+// query (see InjectQuery) when that carries the same trace or the headers
+// carry none: so a target's span is the child of the proxy span that
+// redirected the request, even when the client follows the redirect with a
+// span of its own.
+//
 // When the provider is disabled Handler returns h itself: no cost at all,
 // and no trace context is passed on.
 func (p *Provider) Handler(h http.Handler, name func(*http.Request) string) http.Handler {
@@ -51,8 +57,16 @@ type serverHandler struct {
 // ServeHTTP runs the wrapped handler inside a server span.
 func (s *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := s.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	if !trace.SpanContextFromContext(ctx).IsValid() && strings.Contains(r.URL.RawQuery, QueryTraceParent+"=") {
-		ctx = ExtractQuery(ctx, s.prop, r.URL.Query())
+	if strings.Contains(r.URL.RawQuery, QueryTraceParent+"=") {
+		// A redirect URL carries the redirecting server's span. It is the
+		// nearer parent when the headers carry the same trace (the client
+		// followed the redirect with its own span) or none at all; a
+		// different trace in the headers wins.
+		hdr := trace.SpanContextFromContext(ctx)
+		qctx := ExtractQuery(r.Context(), s.prop, r.URL.Query())
+		if q := trace.SpanContextFromContext(qctx); q.IsValid() && (!hdr.IsValid() || hdr.TraceID() == q.TraceID()) {
+			ctx = qctx
+		}
 	}
 	if !trace.SpanContextFromContext(ctx).IsSampled() && forceRequested(r.Header) {
 		ctx = WithForceSample(ctx)

@@ -308,6 +308,54 @@ func TestRedirectQuery(t *testing.T) {
 	}
 }
 
+// A traced client that follows the redirect sends its own span in the
+// headers of the second hop; the redirect query (same trace) still makes the
+// target's span a child of the proxy's. A query of another trace loses to
+// the headers.
+func TestRedirectQueryTracedClient(t *testing.T) {
+	tgtP, tgtRec := newRecorded(t, RoleTarget, 1)
+	name := func(r *http.Request) string { return r.Method + " /v1/objects/{bucket}/{object...}" }
+	target := httptest.NewServer(tgtP.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), name))
+	defer target.Close()
+	prxP, prxRec := newRecorded(t, RoleProxy, 1)
+	proxy := httptest.NewServer(prxP.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		InjectQuery(r.Context(), prxP.Propagator(), q)
+		http.Redirect(w, r, target.URL+r.URL.Path+"?"+q.Encode(), http.StatusTemporaryRedirect)
+	}), name))
+	defer proxy.Close()
+	cliP, _ := newRecorded(t, RoleCLI, 1)
+	hc := &http.Client{Transport: cliP.Transport(http.DefaultTransport)}
+	// The client's command span is the root, so both hops share its trace.
+	ctx, root := cliP.Tracer("test").Start(context.Background(), "ais get")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, proxy.URL+"/v1/objects/b/o", nil)
+	resp, err := hc.Do(req)
+	root.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	ps, ts := onlySpan(t, prxRec), onlySpan(t, tgtRec)
+	if ts.Parent().SpanID() != ps.SpanContext().SpanID() {
+		t.Fatalf("target parent %v, want the proxy span %v", ts.Parent(), ps.SpanContext())
+	}
+	if !ps.Parent().IsValid() || ps.Parent().TraceID() != ps.SpanContext().TraceID() {
+		t.Fatalf("proxy span parent %v: want the client's span", ps.Parent())
+	}
+
+	// A stale redirect URL of another trace: the headers win.
+	tgtRec.Reset()
+	req, _ = http.NewRequest(http.MethodGet, resp.Request.URL.String(), nil)
+	resp, err = hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ts2 := onlySpan(t, tgtRec); ts2.SpanContext().TraceID() == ps.SpanContext().TraceID() {
+		t.Fatal("a query of another trace overrode the request's own trace headers")
+	}
+}
+
 // Across a transport header map.
 func TestMapHop(t *testing.T) {
 	a, aRec := newRecorded(t, RoleTarget, 1)
