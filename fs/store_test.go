@@ -142,6 +142,10 @@ func TestRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				custom["owner"] = "changed after Put" // Put must have copied the map
+				_, serr := os.Stat(sidecarPath(&Mountpath{Path: a.Mountpath}, bck, tt.name))
+				if hasSidecar := serr == nil; hasSidecar != s.noXattr {
+					t.Fatalf("sidecar present = %v in mode noXattr=%v", hasSidecar, s.noXattr)
+				}
 				want := ObjectAttrs{Bucket: bck, Name: tt.name, Size: int64(tt.size),
 					Checksum: cluster.Checksum{Type: cluster.ChecksumXXHash2, Value: xxh(data)},
 					Version:  "1", Custom: map[string]string{"owner": "test", "i": strconv.Itoa(i)},
@@ -322,7 +326,7 @@ func TestAbortedPut(t *testing.T) {
 		{"context cancelled", func(s *Store, bck cluster.Bucket, name string) error {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			r := &failingReader{data: make([]byte, 1000), n: 300 << 10, fail: func() error { cancel(); return nil }}
+			r := &failingReader{data: make([]byte, 1000), n: 300 << 10, fail: func() error { cancel(); return io.EOF }}
 			_, err := s.Put(ctx, bck, name, io.MultiReader(r, bytes.NewReader(make([]byte, 200<<10))), PutOptions{Size: -1})
 			return err
 		}, context.Canceled},
