@@ -37,6 +37,8 @@ type Client struct {
 	tp     trace.TracerProvider
 	prop   propagation.TextMapPropagator
 	header http.Header // added to every request
+
+	router *router // non-nil with WithDirectRouting (routing.go)
 }
 
 // Option configures a Client.
@@ -149,6 +151,7 @@ func (e *ConnError) Unwrap() []error { return []error{e.Err, cluster.ErrUnavaila
 // request is one API call: what it addresses (for error messages) and how.
 type request struct {
 	method string
+	base   string // base URL of the node to send to; "" is the proxy
 	path   string // escaped path, "/v1/..."
 	query  url.Values
 	header http.Header
@@ -157,7 +160,11 @@ type request struct {
 }
 
 func (c *Client) newRequest(ctx context.Context, rq *request) (*http.Request, error) {
-	u := c.endpoint + rq.path
+	u := rq.base
+	if u == "" {
+		u = c.endpoint
+	}
+	u += rq.path
 	if len(rq.query) > 0 {
 		u += "?" + rq.query.Encode()
 	}

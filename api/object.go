@@ -61,7 +61,8 @@ func validateObject(bck cluster.Bucket, name string) error {
 
 // PutObject stores the content of r as object name in bck, through the
 // proxy's 307 redirect to the owning target, and returns the attributes the
-// target reports. It never buffers the object in memory.
+// target reports (with WithDirectRouting, straight to the owner). It never
+// buffers the object in memory.
 //
 // Every request that carries a body is sent with "Expect: 100-continue", so
 // the proxy's redirect arrives before any of the body is sent; the body then
@@ -87,7 +88,18 @@ func (c *Client) PutObject(ctx context.Context, bck cluster.Bucket, name string,
 	if err != nil {
 		return nil, fmt.Errorf("PUT %s: %w", what, err)
 	}
-	loc := c.endpoint + ObjectPath(bck.Name, name) + "?" + bucketQuery(bck).Encode()
+	var attrs *ObjectAttrs
+	err = c.routed(ctx, bck, name, func(rt route) error {
+		loc := rt.base + ObjectPath(bck.Name, name) + "?" + rt.query(bucketQuery(bck)).Encode()
+		attrs, err = c.putHops(ctx, bck, name, loc, body, opts)
+		return err
+	})
+	return attrs, err
+}
+
+// putHops sends the PUT to loc and follows redirects to the target.
+func (c *Client) putHops(ctx context.Context, bck cluster.Bucket, name, loc string, body *putBody, opts PutOptions) (*ObjectAttrs, error) {
+	what := objectWhat(bck, name)
 	for range maxRedirects {
 		rc, n, err := body.open()
 		if err != nil {
@@ -265,9 +277,13 @@ func (c *Client) GetObjectReader(ctx context.Context, bck cluster.Bucket, name s
 	case opts.Offset > 0:
 		hdr.Set("Range", fmt.Sprintf("bytes=%d-", opts.Offset))
 	}
-	resp, err := c.do(ctx, c.hc, &request{
-		method: http.MethodGet, path: ObjectPath(bck.Name, name), query: bucketQuery(bck),
-		header: hdr, what: objectWhat(bck, name),
+	var resp *http.Response
+	err := c.routed(ctx, bck, name, func(rt route) (err error) {
+		resp, err = c.do(ctx, c.hc, &request{
+			method: http.MethodGet, base: rt.base, path: ObjectPath(bck.Name, name), query: rt.query(bucketQuery(bck)),
+			header: hdr, what: objectWhat(bck, name),
+		})
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
@@ -312,9 +328,13 @@ func (c *Client) HeadObject(ctx context.Context, bck cluster.Bucket, name string
 	if err := validateObject(bck, name); err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, c.hc, &request{
-		method: http.MethodHead, path: ObjectPath(bck.Name, name), query: bucketQuery(bck),
-		what: objectWhat(bck, name),
+	var resp *http.Response
+	err := c.routed(ctx, bck, name, func(rt route) (err error) {
+		resp, err = c.do(ctx, c.hc, &request{
+			method: http.MethodHead, base: rt.base, path: ObjectPath(bck.Name, name), query: rt.query(bucketQuery(bck)),
+			what: objectWhat(bck, name),
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -331,9 +351,13 @@ func (c *Client) DeleteObject(ctx context.Context, bck cluster.Bucket, name stri
 	if err := validateObject(bck, name); err != nil {
 		return err
 	}
-	resp, err := c.do(ctx, c.hc, &request{
-		method: http.MethodDelete, path: ObjectPath(bck.Name, name), query: bucketQuery(bck),
-		what: objectWhat(bck, name),
+	var resp *http.Response
+	err := c.routed(ctx, bck, name, func(rt route) (err error) {
+		resp, err = c.do(ctx, c.hc, &request{
+			method: http.MethodDelete, base: rt.base, path: ObjectPath(bck.Name, name), query: rt.query(bucketQuery(bck)),
+			what: objectWhat(bck, name),
+		})
+		return err
 	})
 	if err != nil {
 		return err

@@ -99,6 +99,8 @@ func SpanName(r *http.Request) string {
 			return "HEAD /v1/buckets/{bucket}"
 		case http.MethodDelete:
 			return "DELETE /v1/buckets/{bucket}"
+		case http.MethodPatch:
+			return "PATCH /v1/buckets/{bucket}"
 		}
 		return "OTHER /v1/buckets/{bucket}"
 	case p == "/v1/buckets" || p == "/v1/buckets/":

@@ -158,6 +158,7 @@ func newApp(env *Env) *ucli.App {
 			"(exporting to " + DefaultTraceEndpoint + " if nothing is configured); Jaeger is $" + EnvJaegerURL + " (default " + DefaultJaegerURL + ").",
 		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "endpoint", Usage: "cluster (proxy) URL; overrides $" + EnvEndpoint},
+			&ucli.BoolFlag{Name: "direct", Usage: "send object requests straight to the owning target (client-side routing with the cluster map)"},
 		}, traceFlags()...),
 		Reader:         env.Stdin,
 		Writer:         env.Stdout,
@@ -317,6 +318,9 @@ func runTraced(c *ucli.Context, env *Env, fn func(r *runner, c *ucli.Context) er
 	}
 	if forced {
 		copts = append(copts, api.WithHeader(tracing.ForceSampleHeader, "true"))
+	}
+	if flagAnywhere(c, "direct") {
+		copts = append(copts, api.WithDirectRouting())
 	}
 	r := &runner{ctx: ctx, env: env, client: api.NewClient(endpoint, copts...), span: span, stdout: env.Stdout, stderr: env.Stderr}
 

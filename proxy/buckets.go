@@ -60,6 +60,8 @@ func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 			break
 		}
 		err = p.createBucket(ctx, rt.Bucket)
+	case r.Method == http.MethodPatch:
+		err = p.setBucketProps(ctx, rt.Bucket, msg)
 	case r.Method == http.MethodDelete:
 		if msg.Action != api.ActDestroyBck {
 			err = cluster.Errorf(cluster.ErrBadRequest, "DELETE %s: unknown action %q (want %q)", r.URL.Path, msg.Action, api.ActDestroyBck)

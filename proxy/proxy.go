@@ -159,11 +159,11 @@ func (p *Proxy) Run(ctx context.Context) error {
 		Handler:           p.cfg.Tracing.Handler(api.LimitConcurrency(p.router(), p.cfg.MaxConcurrent, p.cfg.ID, 1), spanName),
 		ReadHeaderTimeout: 10 * time.Second,
 		// The proxy reads only small control bodies and writes small replies.
-		ReadTimeout:  30 * time.Second,
-		WriteTimeout: 60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -1,9 +1,14 @@
 package target
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
+
+	"miniais/api"
 )
 
 // stallReader cuts off a request body that stops sending: before a read it
@@ -25,7 +30,15 @@ func (s *stallReader) Read(p []byte) (int, error) {
 		s.set = now
 		s.rc.SetReadDeadline(now.Add(s.timeout)) // unsupported writers: no deadline
 	}
-	return s.r.Read(p)
+	n, err := s.r.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// 408: the client stopped sending, the node did nothing wrong.
+		err = &api.HTTPError{
+			Status:  http.StatusRequestTimeout,
+			Message: fmt.Sprintf("request body stalled: nothing received for %v: %v", s.timeout, err),
+		}
+	}
+	return n, err
 }
 
 // writeDeadline returns the deadline of a reply of size bytes: the stall

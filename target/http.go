@@ -2,6 +2,7 @@ package target
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -38,6 +39,10 @@ func (t *Target) router() http.Handler {
 		}
 		switch rt.Resource {
 		case api.ResHealth:
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				t.writeError(w, r, methodNotAllowed(r))
+				return
+			}
 			w.WriteHeader(http.StatusOK)
 		case api.ResDaemon:
 			t.daemon(w, r)
@@ -120,6 +125,9 @@ func (t *Target) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 		if err == nil && len(body) > 0 {
 			err = json.Unmarshal(body, &msg)
+			if err == nil && msg.Action != "" && msg.Action != api.ActList {
+				err = fmt.Errorf("unknown action %q", msg.Action)
+			}
 			if err == nil && len(msg.Value) > 0 && string(msg.Value) != "null" {
 				err = json.Unmarshal(msg.Value, &lso)
 			}

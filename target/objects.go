@@ -2,6 +2,7 @@ package target
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,18 +17,20 @@ import (
 
 // objects serves /v1/objects/B/NAME.
 func (t *Target) objects(w http.ResponseWriter, r *http.Request, rt api.Route) {
-	var err error
-	switch r.Method {
-	case http.MethodGet:
-		err = t.getObject(w, r, rt)
-	case http.MethodHead:
-		err = t.headObject(w, r, rt)
-	case http.MethodPut:
-		err = t.putObject(w, r, rt)
-	case http.MethodDelete:
-		err = t.deleteObject(w, r, rt)
-	default:
-		err = methodNotAllowed(r)
+	err := t.checkRoute(r, rt)
+	if err == nil {
+		switch r.Method {
+		case http.MethodGet:
+			err = t.getObject(w, r, rt)
+		case http.MethodHead:
+			err = t.headObject(w, r, rt)
+		case http.MethodPut:
+			err = t.putObject(w, r, rt)
+		case http.MethodDelete:
+			err = t.deleteObject(w, r, rt)
+		default:
+			err = methodNotAllowed(r)
+		}
 	}
 	if err != nil {
 		t.writeError(w, r, err)
@@ -43,15 +46,6 @@ func (t *Target) bucketProps(bck cluster.Bucket) (*cluster.BucketProps, error) {
 	return props, nil
 }
 
-// redirected refuses a PUT or DELETE that did not come through the proxy.
-func redirected(r *http.Request) error {
-	q := r.URL.Query()
-	if q.Get(api.QparamProxyID) == "" || q.Get(api.QparamUnixTime) == "" {
-		return cluster.Errorf(cluster.ErrBadRequest, "%s %s: expected to be redirected by the proxy (no %s/%s)", r.Method, r.URL.Path, api.QparamProxyID, api.QparamUnixTime)
-	}
-	return nil
-}
-
 func setAttrHeaders(h http.Header, a *fs.ObjectAttrs) {
 	h.Set(api.HdrChecksumType, a.Checksum.Type)
 	h.Set(api.HdrChecksumValue, a.Checksum.Value)
@@ -60,9 +54,6 @@ func setAttrHeaders(h http.Header, a *fs.ObjectAttrs) {
 }
 
 func (t *Target) putObject(w http.ResponseWriter, r *http.Request, rt api.Route) error {
-	if err := redirected(r); err != nil {
-		return err
-	}
 	if _, err := t.bucketProps(rt.Bucket); err != nil {
 		return err
 	}
@@ -107,9 +98,21 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt api.Route)
 	h := w.Header()
 	setAttrHeaders(h, &obj.Attrs)
 	h.Set("Content-Type", "application/octet-stream")
-	// ServeContent answers Range requests with 206 and streams the file
-	// with sendfile where the platform has it.
-	http.ServeContent(w, r, "", time.Time{}, obj.File())
+	if r.Header.Get("Range") != "" {
+		// ServeContent answers Range requests with 206 (or 416) and
+		// streams the file with sendfile where the platform has it.
+		http.ServeContent(w, r, "", time.Time{}, obj.File())
+		return nil
+	}
+	// The whole object: the size is known from Open, so skip
+	// ServeContent's two seeks. The ResponseWriter's ReadFrom sends the
+	// headers with the first 512 bytes, then the rest with sendfile.
+	h.Set("Content-Length", strconv.FormatInt(obj.Attrs.Size, 10))
+	h.Set("Accept-Ranges", "bytes")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		io.Copy(w, obj.File())
+	}
 	return nil
 }
 
@@ -134,9 +137,6 @@ func (t *Target) headObject(w http.ResponseWriter, r *http.Request, rt api.Route
 }
 
 func (t *Target) deleteObject(w http.ResponseWriter, r *http.Request, rt api.Route) error {
-	if err := redirected(r); err != nil {
-		return err
-	}
 	if _, err := t.bucketProps(rt.Bucket); err != nil {
 		return err
 	}

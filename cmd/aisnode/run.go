@@ -37,6 +37,8 @@ type Config struct {
 	DataDir       string         `json:"data_dir"`
 	Fsync         string         `json:"fsync"`
 	MaxObjectSize int64          `json:"max_object_size"`
+	MaxConcurrent int            `json:"max_concurrent"`
+	StallTimeout  duration       `json:"stall_timeout"`
 	SecretFile    string         `json:"secret_file"`
 	Pprof         string         `json:"pprof"`
 	LogLevel      string         `json:"log_level"`
@@ -57,6 +59,8 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 		dataDir    = fset.String("data_dir", "", "directory for the node's own state")
 		fsync      = fset.String("fsync", "", "object durability: always or never (default always)")
 		maxObj     = fset.Int64("max_object_size", 0, "targets: largest object accepted in bytes (0: no limit)")
+		maxConc    = fset.Int("max_concurrent", 0, "HTTP requests served at once; beyond it 503 with Retry-After (default 4096)")
+		stall      = fset.Duration("stall_timeout", 0, "targets: cut off a request body or reply that makes no progress this long (default 30s)")
 		secretFile = fset.String("secret_file", "", "file holding the cluster secret (or env AIS_CLUSTER_SECRET)")
 		pprofAddr  = fset.String("pprof", "", "opt-in pprof listener host:port")
 		logLevel   = fset.String("log_level", "", "debug, info, warn or error")
@@ -93,6 +97,10 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 			cfg.Fsync = *fsync
 		case "max_object_size":
 			cfg.MaxObjectSize = *maxObj
+		case "max_concurrent":
+			cfg.MaxConcurrent = *maxConc
+		case "stall_timeout":
+			cfg.StallTimeout = duration(*stall)
 		case "secret_file":
 			cfg.SecretFile = *secretFile
 		case "pprof":
@@ -114,6 +122,9 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	if cfg.DataDir == "" {
 		return cfg, errors.New("-data_dir is required")
+	}
+	if cfg.MaxConcurrent < 0 || cfg.StallTimeout < 0 || cfg.MaxObjectSize < 0 {
+		return cfg, errors.New("-max_concurrent, -stall_timeout and -max_object_size must not be negative")
 	}
 	tc, err := tracing.FromEnv(cfg.Tracing, getenv)
 	if err != nil {
@@ -176,7 +187,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if cfg.Role == "proxy" {
 		p, err := proxy.New(proxy.Config{
 			ID: cfg.ID, PublicAddr: cfg.PublicAddr, TransportAddr: cfg.TransportAddr, DataDir: cfg.DataDir,
-			Secret: secret, Tracing: tp, Logger: log,
+			Secret: secret, Tracing: tp, Logger: log, MaxConcurrent: cfg.MaxConcurrent,
 		})
 		if err != nil {
 			return err
@@ -187,6 +198,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		ID: cfg.ID, PublicAddr: cfg.PublicAddr, TransportAddr: cfg.TransportAddr, ProxyAddr: cfg.Proxy,
 		DataDir: cfg.DataDir, Mountpaths: cfg.Mountpaths, Fsync: fsync, MaxObjectSize: cfg.MaxObjectSize,
 		Secret: secret, Tracing: tp, Logger: log,
+		MaxConcurrent: cfg.MaxConcurrent, StallTimeout: time.Duration(cfg.StallTimeout),
 	})
 	if err != nil {
 		return err

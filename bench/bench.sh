@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# bench.sh: `make bench`. Builds aisnode (with and without tracing), the
+# reference server and the matrix driver into a temp dir, runs the benchmark
+# matrix (bench/matrix: reference server vs miniais via proxy, direct,
+# tracing 1.0 and 0.01 into a real Jaeger, the notracing build) and prints
+# one table with ratios; then the headline figures of the Go benchmarks.
+#
+# Settings (environment): BENCH_TMP (/var/tmp: the parent of the work
+# directory; on this machine creating a file under /tmp costs ~0.7 ms of
+# kernel CPU, under /var/tmp ~20 us), BENCH_DURATION (3s per cell), BENCH_FSYNC (never),
+# BENCH_ROWS (all), BENCH_SIZES, BENCH_PROFILE (a directory: CPU profiles
+# of the nodes per cell), BENCH_JSON (a file for the results),
+# BENCH_GO=0 to skip the Go benchmarks, MINIAIS_JAEGER_BIN (the Jaeger
+# binary; default the playground cache, installed by playground/jaeger.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+GO=${GO:-go}
+
+bin=$(mktemp -d /tmp/miniais-bench-bin.XXXXXX)
+trap 'rm -rf "$bin"' EXIT
+echo "# building into $bin"
+CGO_ENABLED=0 $GO build -o "$bin/aisnode" ./cmd/aisnode
+CGO_ENABLED=0 $GO build -tags notracing -o "$bin/aisnode-notracing" ./cmd/aisnode
+CGO_ENABLED=0 $GO build -o "$bin/" ./bench/cmd/refserver ./bench/cmd/benchmatrix
+
+jaeger=${MINIAIS_JAEGER_BIN:-$HOME/.cache/miniais/jaeger-v1.48.0/all-in-one}
+if [[ ! -x "$jaeger" ]]; then
+	playground/jaeger.sh install >&2 || echo "# no Jaeger binary: the trace rows will fail" >&2
+fi
+
+"$bin/benchmatrix" -bin "$bin" -jaeger "$jaeger" -tmp "${BENCH_TMP:-/var/tmp}" \
+	-duration "${BENCH_DURATION:-3s}" -fsync "${BENCH_FSYNC:-never}" \
+	${BENCH_ROWS:+-rows "$BENCH_ROWS"} ${BENCH_SIZES:+-sizes "$BENCH_SIZES"} \
+	${BENCH_PROFILE:+-profile "$BENCH_PROFILE"} ${BENCH_JSON:+-json "$BENCH_JSON"}
+
+if [[ "${BENCH_GO:-1}" != 0 ]]; then
+	echo
+	echo "# Go benchmarks (headline figures, -benchtime=100ms)"
+	$GO test -run '^$' -bench . -benchtime=100ms -benchmem ./cluster/ ./fs/ ./transport/ 2>&1 |
+		grep -E '^(Benchmark|ok|FAIL|---)' || true
+fi

@@ -1,0 +1,173 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Environment variables the harness reads (see the package documentation).
+const (
+	EnvRepo         = "MINIAIS_REPO"
+	EnvBinDir       = "MINIAIS_BIN_DIR"
+	EnvJaegerBin    = "MINIAIS_JAEGER_BIN"
+	EnvJaegerImage  = "MINIAIS_JAEGER_IMAGE"
+	EnvJaegerMode   = "MINIAIS_JAEGER_MODE"
+	EnvAisnodeImage = "MINIAIS_AISNODE_IMAGE"
+)
+
+// InCI reports whether the tests run under CI (CI=true or CI=1), where the Docker parts
+// are required.
+func InCI() bool {
+	v := os.Getenv("CI")
+	return v == "true" || v == "1"
+}
+
+// Unavailable ends the test because something it needs cannot be had: under CI it fails
+// (t.Fatalf), elsewhere it skips (t.Skipf) with the reason printed. It never returns.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if InCI() {
+		t.Fatalf("CI=true requires it: %s", msg)
+	}
+	t.Skipf("SKIP (not under CI): %s", msg)
+}
+
+// RepoRoot returns the repository root: MINIAIS_REPO, else the nearest directory above the
+// working directory whose go.mod declares module miniais.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv(EnvRepo); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("harness: getwd: %v", err)
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.HasPrefix(bytes.TrimSpace(b), []byte("module miniais")) {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("harness: no go.mod of module miniais above the working directory; set %s", EnvRepo)
+		}
+		dir = parent
+	}
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("harness: free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
+func FreeUDPPort(t testing.TB) int {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("harness: free udp port: %v", err)
+	}
+	defer pc.Close()
+	return pc.LocalAddr().(*net.UDPAddr).Port
+}
+
+// FreeAddr returns "127.0.0.1:PORT" with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	return fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+}
+
+// DockerAvailable reports whether a Docker engine answers, and if not, why.
+func DockerAvailable(ctx context.Context) (bool, string) {
+	if os.Getenv("DOCKER") == "0" {
+		return false, "DOCKER=0"
+	}
+	if _, err := exec.LookPath("docker"); err != nil {
+		return false, "no docker command"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		return false, fmt.Sprintf("docker info does not answer: %v: %s", err, firstLine(out))
+	}
+	return true, ""
+}
+
+// run runs a command and returns its trimmed stdout; the error carries stderr.
+func run(ctx context.Context, env []string, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	if env != nil {
+		cmd.Env = env
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+// lastLine returns the last non-empty line of s (scripts print their answer last).
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// firstLine returns the first line of b, for short error messages.
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return s
+}
+
+// stopWaiting wraps an error after which waitFor gives up at once (e.g. a process exited).
+type stopWaiting struct{ err error }
+
+func (s stopWaiting) Error() string { return s.err.Error() }
+func (s stopWaiting) Unwrap() error { return s.err }
+
+// waitFor polls cond every interval until it answers true or ctx ends; it returns the
+// last error cond reported when ctx ends. An error of type stopWaiting ends it at once.
+func waitFor(ctx context.Context, interval time.Duration, cond func() (bool, error)) error {
+	var last error
+	for {
+		ok, err := cond()
+		if ok {
+			return nil
+		}
+		var stop stopWaiting
+		if errors.As(err, &stop) {
+			return stop.err
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			if last != nil {
+				return fmt.Errorf("%w (last: %w)", ctx.Err(), last)
+			}
+			return ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}
+
+// errNotRunning is returned when an operation needs a process that does not run.
+var errNotRunning = errors.New("harness: not running")
