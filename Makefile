@@ -54,7 +54,7 @@ status: ## Show what the playground runs
 	playground/deploy.sh status
 
 jaeger: ## Start Jaeger alone (a container with Docker, else a process); stop it with make kill
-	playground/jaeger.sh start
+	playground/deploy.sh jaeger
 
 jaeger-install: ## Build the Jaeger binary into ~/.cache/miniais (go install, about a minute)
 	playground/jaeger.sh install

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # deploy.sh: a local miniais cluster on 127.0.0.1 (one proxy, N targets), for trying things out.
 #
-# Usage: playground/deploy.sh deploy|kill|clean|status
+# Usage: playground/deploy.sh deploy|jaeger|kill|clean|status
 #
 #   deploy  (re)start the cluster: proxy on 127.0.0.1:8080 (transport 9080), targets on
 #           8081.. (transport 9081..); waits until it is healthy and prints what to type next.
 #           Existing state is kept: a second deploy restarts the nodes with their data.
+#   jaeger  start only Jaeger (playground/jaeger.sh start), state under PLAYGROUND_DIR
 #   kill    stop exactly what the playground started (pid files, the Jaeger container name)
 #   clean   kill, then remove PLAYGROUND_DIR
 #   status  show what runs
@@ -169,6 +170,16 @@ EOF
 	echo "Logs: $PLAYGROUND_DIR/*/aisnode.log   Stop: make kill   Remove state: make clean"
 }
 
+# cmd_jaeger starts Jaeger alone, its state under PLAYGROUND_DIR (so kill and clean see it).
+cmd_jaeger() {
+	if [[ -d "$PLAYGROUND_DIR" && ! -f "$MARKER" && -n "$(ls -A "$PLAYGROUND_DIR")" ]]; then
+		die "$PLAYGROUND_DIR exists and was not made by the playground; set PLAYGROUND_DIR"
+	fi
+	mkdir -p "$PLAYGROUND_DIR"
+	touch "$MARKER"
+	"$JAEGER_SH" start
+}
+
 cmd_kill() {
 	stop_nodes
 	if [[ -f "$PLAYGROUND_DIR/jaeger/mode" || -f "$PLAYGROUND_DIR/jaeger/jaeger.pid" ]]; then
@@ -202,6 +213,7 @@ cmd_status() {
 
 case "${1:-}" in
 deploy) cmd_deploy ;;
+jaeger) cmd_jaeger ;;
 kill) cmd_kill ;;
 clean) cmd_clean ;;
 status) cmd_status ;;

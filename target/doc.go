@@ -4,8 +4,10 @@
 //
 // A target stores objects on its mountpaths (package fs) and serves the
 // object part of the v1 API: PUT and DELETE arrive redirected by the proxy
-// (a request without the proxy's pid and utm is refused), GET and HEAD may
-// also come directly. It joins the proxy over the transport, sends
+// (with its pid and utm), or straight from a client that routed them itself
+// with the cluster map (its version in the smap query parameter, served only
+// when it is this target's version and this target is the HRW owner, else
+// 421); any other PUT or DELETE is refused. GET and HEAD may come directly. It joins the proxy over the transport, sends
 // keepalives that carry its cluster map and bucket metadata versions, and
 // takes part in the proxy's two-phase bucket transactions.
 //

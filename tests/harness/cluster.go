@@ -140,10 +140,11 @@ func StartCluster(t testing.TB, opts Options) *Cluster {
 	common = append(common, "-log_level="+opts.LogLevel)
 	common = append(common, opts.Args...)
 
-	c.proxy = c.newNode(cluster.RoleProxy, "proxy")
+	ports := FreePorts(t, 2*(opts.Targets+1))
+	c.proxy = c.newNode(cluster.RoleProxy, "proxy", ports[0], ports[1])
 	c.proxy.args = append(append(c.proxy.args, common...), opts.ProxyArgs...)
 	for i := range opts.Targets {
-		n := c.newNode(cluster.RoleTarget, fmt.Sprintf("target%d", i))
+		n := c.newNode(cluster.RoleTarget, fmt.Sprintf("target%d", i), ports[2*i+2], ports[2*i+3])
 		for m := range opts.Mountpaths {
 			mp := filepath.Join(dir, n.Name, fmt.Sprintf("mp%d", m+1))
 			if err := os.MkdirAll(mp, 0o755); err != nil {
@@ -195,9 +196,9 @@ func binDir(t testing.TB, dir string) string {
 	return dir
 }
 
-// newNode lays out a node: free ports, its own data_dir and log file.
-func (c *Cluster) newNode(role, name string) *Node {
-	pub, tr := FreeAddr(c.t), FreeAddr(c.t)
+// newNode lays out a node: its ports, its own data_dir and log file.
+func (c *Cluster) newNode(role, name string, pubPort, trPort int) *Node {
+	pub, tr := fmt.Sprintf("127.0.0.1:%d", pubPort), fmt.Sprintf("127.0.0.1:%d", trPort)
 	n := &Node{
 		Role: role, Name: name,
 		PublicAddr: pub, PublicURL: "http://" + pub, TransportAddr: tr,

@@ -17,8 +17,8 @@
 //
 // # Isolation
 //
-// Everything binds to 127.0.0.1 on ports picked free at start, and containers get unique
-// names, so tests run beside a running playground (`make deploy`) without colliding.
+// Everything binds to 127.0.0.1 on ports picked free at start (FreePorts holds every
+// listener open until all are chosen), and containers and compose projects get unique names, so tests run beside a running playground (`make deploy`) without colliding.
 // Processes are stopped by PID and containers by name in t.Cleanup; on Linux a child process
 // also dies with the test binary (Pdeathsig). When a test fails, the node logs are printed
 // and their directory is kept.
@@ -29,4 +29,8 @@
 //	c := harness.StartCluster(t, harness.Options{Targets: 3, TracingEndpoint: j.OTLPEndpoint()})
 //	out := c.RunCLI(t, "bucket", "create", "ais://b")
 //	tr, err := j.WaitTrace(ctx, traceID, 4)
+//
+// StartCompose runs playground/compose.yaml under a unique project; its HTTPClient reaches
+// the containers from the host under the names the nodes advertise (proxy:8080,
+// targetN:8081), so redirects work.
 package harness

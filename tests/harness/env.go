@@ -66,26 +66,43 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. Several ports
+// needed at once must come from one FreePorts call: the kernel may hand a just-closed port
+// out again at once.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("harness: free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return FreePorts(t, 1)[0]
 }
 
-// FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
-func FreeUDPPort(t testing.TB) int {
+// FreePorts returns n distinct TCP ports on 127.0.0.1 that were free a moment ago (each
+// listener stays open until all n are chosen).
+func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("harness: free udp port: %v", err)
+	ports := make([]int, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("harness: free port: %v", err)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port
+	return ports
+}
+
+// FreeUDPPorts returns n distinct UDP ports on 127.0.0.1 that were free a moment ago.
+func FreeUDPPorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, 0, n)
+	for range n {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("harness: free udp port: %v", err)
+		}
+		defer pc.Close()
+		ports = append(ports, pc.LocalAddr().(*net.UDPAddr).Port)
+	}
+	return ports
 }
 
 // FreeAddr returns "127.0.0.1:PORT" with a port that was free a moment ago.

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,15 +55,8 @@ func StartJaeger(t testing.TB) *Jaeger {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	j := &Jaeger{
-		t:      t,
-		client: &http.Client{Timeout: 10 * time.Second},
-		ports: jaegerPorts{
-			otlpGRPC: FreePort(t), otlpHTTP: FreePort(t), query: FreePort(t), queryGRPC: FreePort(t),
-			admin: FreePort(t), collectorGRPC: FreePort(t), collectorHTTP: FreePort(t), sampling: FreePort(t),
-			compact: FreeUDPPort(t), binary: FreeUDPPort(t), zipkinCompact: FreeUDPPort(t),
-		},
-	}
+	j := &Jaeger{t: t, client: &http.Client{Timeout: 10 * time.Second}}
+	j.pickPorts()
 	mode := os.Getenv(EnvJaegerMode)
 	dockerOK, why := DockerAvailable(ctx)
 	switch {
@@ -93,12 +87,31 @@ func StartJaeger(t testing.TB) *Jaeger {
 		j.logDir = t.TempDir()
 	}
 	t.Cleanup(j.remove)
-	if err := j.start(ctx); err != nil {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = j.start(ctx); err == nil || !isPortClash(err) {
+			break
+		}
+		t.Logf("harness: jaeger port clash, picking new ports: %v", err)
+		j.remove()
+		j.pickPorts()
+	}
+	if err != nil {
 		j.dumpLog()
 		Unavailable(t, "cannot start Jaeger: %v", err)
 	}
 	t.Logf("jaeger: %s, OTLP gRPC %s, query %s", j.Mode(), j.OTLPEndpoint(), j.QueryURL())
 	return j
+}
+
+// pickPorts chooses free host ports for every listener.
+func (j *Jaeger) pickPorts() {
+	tcp, udp := FreePorts(j.t, 8), FreeUDPPorts(j.t, 3)
+	j.ports = jaegerPorts{
+		otlpGRPC: tcp[0], otlpHTTP: tcp[1], query: tcp[2], queryGRPC: tcp[3],
+		admin: tcp[4], collectorGRPC: tcp[5], collectorHTTP: tcp[6], sampling: tcp[7],
+		compact: udp[0], binary: udp[1], zipkinCompact: udp[2],
+	}
 }
 
 // jaegerBinary finds the Jaeger binary, building it with playground/jaeger.sh install when
@@ -121,6 +134,12 @@ func jaegerBinary(t testing.TB, ctx context.Context) string {
 		Unavailable(t, "no Jaeger binary: %v", err)
 	}
 	return b
+}
+
+// isPortClash reports whether err says a port was taken between picking and binding.
+func isPortClash(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "port is already allocated") || strings.Contains(s, "address already in use")
 }
 
 // Mode describes how Jaeger runs: "docker container NAME (image IMAGE)" or "process pid N".
@@ -209,7 +228,8 @@ func (j *Jaeger) start(ctx context.Context) error {
 			proc := j.proc
 			j.mu.Unlock()
 			if proc.exited() {
-				return false, stopWaiting{fmt.Errorf("jaeger exited: %v", proc.exitErr())}
+				return false, stopWaiting{fmt.Errorf("jaeger exited: %v: %s", proc.exitErr(),
+					tailFile(filepath.Join(j.logDir, "jaeger.log"), 5))}
 			}
 		}
 		resp, err := j.client.Get(j.adminURL())
