@@ -3,6 +3,11 @@ package api
 //go:generate go tool msgp -file=wire.go -o=wire_gen.go -tests=false
 //msgp:ignore ActionMsg ListObjsMsg BucketEntry Namespace HTTPError
 
+// A listing page arrives from the network: the decoder refuses an array
+// (entries) or byte string longer than 1<<20 and a map of more than 1024
+// keys, so a hostile length never makes it allocate unboundedly.
+//msgp:limit arrays:1048576 maps:1024
+
 import (
 	"context"
 	"encoding/json"

@@ -7,3 +7,8 @@
 package cluster
 
 //go:generate go tool msgp -file=. -o=types_gen.go -tests=false
+
+// Maps and metadata arrive over the transport: the decoder refuses a map of
+// more than 65536 entries (nodes, buckets) and an array or byte string longer
+// than 1<<20, so a hostile length never makes it allocate unboundedly.
+//msgp:limit arrays:1048576 maps:65536

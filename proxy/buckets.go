@@ -51,7 +51,7 @@ func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 		}
 		err = p.listObjects(w, r, rt.Bucket, msg)
 	case rt.Bucket.Name == "":
-		err = methodNotAllowed(r)
+		err = api.ErrMethod(r)
 	case r.Method == http.MethodHead:
 		err = p.headBucket(w, rt.Bucket)
 	case r.Method == http.MethodPost:
@@ -69,7 +69,7 @@ func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 		}
 		err = p.destroyBucket(ctx, rt.Bucket)
 	default:
-		err = methodNotAllowed(r)
+		err = api.ErrMethod(r)
 	}
 	if err != nil {
 		p.writeError(w, r, err)
@@ -105,7 +105,7 @@ func (p *Proxy) listBuckets(w http.ResponseWriter) {
 		out = append(out, api.BucketEntry{Name: name, Provider: props.Provider})
 	}
 	slices.SortFunc(out, func(a, b api.BucketEntry) int { return cmp.Compare(a.Name, b.Name) })
-	writeJSON(w, out)
+	api.WriteJSON(w, out)
 }
 
 func (p *Proxy) headBucket(w http.ResponseWriter, bck cluster.Bucket) error {
@@ -308,7 +308,7 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 		w.Write(b)
 		return nil
 	}
-	writeJSON(w, res)
+	api.WriteJSON(w, res)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -53,14 +52,10 @@ func (p *Proxy) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	api.WriteError(w, r, p.cfg.ID, err)
 }
 
-func methodNotAllowed(r *http.Request) error {
-	return cluster.Errorf(cluster.ErrBadRequest, "method %s is not supported on %s", r.Method, r.URL.Path)
-}
-
 // health answers 200 once the cluster map has at least one target.
 func (p *Proxy) health(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		p.writeError(w, r, methodNotAllowed(r))
+		p.writeError(w, r, api.ErrMethod(r))
 		return
 	}
 	if len(p.smap.Load().ActiveTargets()) == 0 {
@@ -73,17 +68,17 @@ func (p *Proxy) health(w http.ResponseWriter, r *http.Request) {
 // daemon serves GET /v1/daemon?what=smap|bmd|stats.
 func (p *Proxy) daemon(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		p.writeError(w, r, methodNotAllowed(r))
+		p.writeError(w, r, api.ErrMethod(r))
 		return
 	}
 	switch what := r.URL.Query().Get(api.QparamWhat); what {
 	case api.WhatSmap:
-		writeJSON(w, p.smap.Load())
+		api.WriteJSON(w, p.smap.Load())
 	case api.WhatBMD:
-		writeJSON(w, p.bmd.Load())
+		api.WriteJSON(w, p.bmd.Load())
 	case api.WhatStats:
 		tp := p.cfg.Tracing
-		writeJSON(w, api.NodeStats{
+		api.WriteJSON(w, api.NodeStats{
 			ID: p.cfg.ID, Role: cluster.RoleProxy,
 			SmapVersion: p.smap.Load().Version, BMDVersion: p.bmd.Load().Version,
 			SpansExported: tp.Exported(), SpansDropped: tp.Dropped(), TracingEnabled: tp.Enabled(),
@@ -94,17 +89,6 @@ func (p *Proxy) daemon(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", api.ContentJSON)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.Write(b)
-}
-
 // redirect answers an object request with a 307 to the owning target. The
 // Location keeps the path and query, adds pid and utm, and carries this
 // span's trace context.
@@ -112,7 +96,7 @@ func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request, rt api.Route) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
 	default:
-		p.writeError(w, r, methodNotAllowed(r))
+		p.writeError(w, r, api.ErrMethod(r))
 		return
 	}
 	if p.bmd.Load().Get(rt.Bucket) == nil {

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -14,12 +13,15 @@ import (
 	"miniais/transport"
 )
 
+// maxControlBody bounds the body of a join or keepalive message.
+const maxControlBody = 1 << 20
+
 // handleJoin adds (or re-admits) the target described by the message body
 // and replies with the current cluster map (body) and bucket metadata
 // (opaque), so the target is in sync before its first request.
 func (p *Proxy) handleJoin(ctx context.Context, msg *transport.Message, reply *transport.Header) ([]byte, error) {
 	var n cluster.Node
-	buf, err := readBody(msg)
+	buf, err := msg.ReadBody(maxControlBody)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +68,7 @@ func (p *Proxy) handleKeepalive(ctx context.Context, msg *transport.Message, _ *
 	}
 	p.touch(id)
 	var have cluster.Versions
-	if b, err := readBody(msg); err != nil {
+	if b, err := msg.ReadBody(maxControlBody); err != nil {
 		return nil, err
 	} else if _, err := have.UnmarshalMsg(b); err != nil {
 		return nil, cluster.Errorf(cluster.ErrBadRequest, "keepalive: malformed versions: %v", err)
@@ -213,19 +215,4 @@ func (p *Proxy) broadcast(ctx context.Context, smap *cluster.Map, kind transport
 		span.SetStatus(codes.Error, fmt.Sprintf("%d of %d targets failed", len(errs), len(targets)))
 	}
 	return errs
-}
-
-// maxControlBody bounds the body of a control message (join).
-const maxControlBody = 1 << 20
-
-// readBody reads a small control message body whole.
-func readBody(msg *transport.Message) ([]byte, error) {
-	if msg.Header.Size < 0 || msg.Header.Size > maxControlBody {
-		return nil, cluster.Errorf(cluster.ErrTooLarge, "%s body of %d bytes", msg.Header.Kind, msg.Header.Size)
-	}
-	buf := make([]byte, msg.Header.Size)
-	if _, err := io.ReadFull(msg.Body, buf); err != nil {
-		return nil, cluster.Errorf(cluster.ErrBadRequest, "truncated %s body: %v", msg.Header.Kind, err)
-	}
-	return buf, nil
 }

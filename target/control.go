@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 
 	"miniais/api"
@@ -28,17 +27,6 @@ func (t *Target) registerControl(srv *transport.Server) {
 	srv.Handle(transport.KindListObjects, t.handleList)
 }
 
-func readBody(msg *transport.Message) ([]byte, error) {
-	if msg.Header.Size < 0 || msg.Header.Size > maxControlBody {
-		return nil, cluster.Errorf(cluster.ErrTooLarge, "%s body of %d bytes", msg.Header.Kind, msg.Header.Size)
-	}
-	buf := make([]byte, msg.Header.Size)
-	if _, err := io.ReadFull(msg.Body, buf); err != nil {
-		return nil, cluster.Errorf(cluster.ErrBadRequest, "truncated %s body: %v", msg.Header.Kind, err)
-	}
-	return buf, nil
-}
-
 // fromProxy refuses control messages that do not come from the primary
 // proxy of the current map (when there is one).
 func (t *Target) fromProxy(msg *transport.Message) error {
@@ -50,7 +38,7 @@ func (t *Target) fromProxy(msg *transport.Message) error {
 }
 
 func (t *Target) handleMapPush(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
-	b, err := readBody(msg)
+	b, err := msg.ReadBody(maxControlBody)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +57,7 @@ func (t *Target) handleBMDPush(ctx context.Context, msg *transport.Message, _ *t
 	if err := t.fromProxy(msg); err != nil {
 		return nil, err
 	}
-	b, err := readBody(msg)
+	b, err := msg.ReadBody(maxControlBody)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +124,7 @@ func (t *Target) handleTxnCommit(ctx context.Context, msg *transport.Message, _ 
 	if !ok {
 		t.log.WarnContext(ctx, "commit of a transaction this target did not prepare", "txn", txn.ID, "action", txn.Action)
 	}
-	b, err := readBody(msg)
+	b, err := msg.ReadBody(maxControlBody)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -40,7 +39,7 @@ func (t *Target) router() http.Handler {
 		switch rt.Resource {
 		case api.ResHealth:
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				t.writeError(w, r, methodNotAllowed(r))
+				t.writeError(w, r, api.ErrMethod(r))
 				return
 			}
 			w.WriteHeader(http.StatusOK)
@@ -62,24 +61,20 @@ func (t *Target) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	api.WriteError(w, r, t.cfg.ID, err)
 }
 
-func methodNotAllowed(r *http.Request) error {
-	return cluster.Errorf(cluster.ErrBadRequest, "method %s is not supported on %s", r.Method, r.URL.Path)
-}
-
 // daemon serves GET /v1/daemon?what=smap|bmd|stats.
 func (t *Target) daemon(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		t.writeError(w, r, methodNotAllowed(r))
+		t.writeError(w, r, api.ErrMethod(r))
 		return
 	}
 	switch what := r.URL.Query().Get(api.QparamWhat); what {
 	case api.WhatSmap:
-		writeJSON(w, t.smap.Load())
+		api.WriteJSON(w, t.smap.Load())
 	case api.WhatBMD:
-		writeJSON(w, t.bmd.Load())
+		api.WriteJSON(w, t.bmd.Load())
 	case api.WhatStats:
 		tp := t.cfg.Tracing
-		writeJSON(w, api.NodeStats{
+		api.WriteJSON(w, api.NodeStats{
 			ID: t.cfg.ID, Role: cluster.RoleTarget,
 			SmapVersion: t.smap.Load().Version, BMDVersion: t.bmd.Load().Version,
 			SpansExported: tp.Exported(), SpansDropped: tp.Dropped(), TracingEnabled: tp.Enabled(),
@@ -89,17 +84,6 @@ func (t *Target) daemon(w http.ResponseWriter, r *http.Request) {
 	default:
 		t.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "unknown %s=%q (want smap, bmd or stats)", api.QparamWhat, what))
 	}
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", api.ContentJSON)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.Write(b)
 }
 
 // buckets serves HEAD and GET (this target's part of a listing) of
@@ -151,8 +135,8 @@ func (t *Target) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 			w.Write(b)
 			return
 		}
-		writeJSON(w, res)
+		api.WriteJSON(w, res)
 	default:
-		t.writeError(w, r, methodNotAllowed(r))
+		t.writeError(w, r, api.ErrMethod(r))
 	}
 }

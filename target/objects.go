@@ -29,7 +29,7 @@ func (t *Target) objects(w http.ResponseWriter, r *http.Request, rt api.Route) {
 		case http.MethodDelete:
 			err = t.deleteObject(w, r, rt)
 		default:
-			err = methodNotAllowed(r)
+			err = api.ErrMethod(r)
 		}
 	}
 	if err != nil {

@@ -387,3 +387,17 @@ func (sc *serverConn) writeReply(h *Header, body []byte) error {
 	}
 	return sc.bw.Flush()
 }
+
+// ReadBody reads the whole payload of a control message into memory. A
+// payload over max bytes wraps cluster.ErrTooLarge and a short one
+// cluster.ErrBadRequest; neither is read.
+func (m *Message) ReadBody(max int64) ([]byte, error) {
+	if m.Header.Size < 0 || m.Header.Size > max {
+		return nil, cluster.Errorf(cluster.ErrTooLarge, "%s body of %d bytes (at most %d)", m.Header.Kind, m.Header.Size, max)
+	}
+	buf := make([]byte, m.Header.Size)
+	if _, err := io.ReadFull(m.Body, buf); err != nil {
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "truncated %s body: %v", m.Header.Kind, err)
+	}
+	return buf, nil
+}
