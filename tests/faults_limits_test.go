@@ -95,9 +95,21 @@ func TestLimits(t *testing.T) {
 			if n == cl.Proxy() {
 				path = "/v1/buckets/newbck" // the proxy reads the action message whole
 			}
+			// Each request trickles a byte every 300ms: it holds its slot
+			// without ever stalling long enough to be cut off, so that a
+			// slow, shared machine has all the time it needs to admit them.
 			var conns []net.Conn
 			for range maxConc {
-				conns = append(conns, stalledPut(t, n.PublicAddr, path, 1))
+				nc := stalledPut(t, n.PublicAddr, path, 1)
+				conns = append(conns, nc)
+				go func() {
+					for {
+						time.Sleep(300 * time.Millisecond)
+						if _, err := nc.Write([]byte("x")); err != nil {
+							return
+						}
+					}
+				}()
 			}
 			defer func() {
 				for _, nc := range conns {
@@ -105,7 +117,7 @@ func TestLimits(t *testing.T) {
 				}
 			}()
 			var rep rawReply
-			if !waitUntil(stall/2, func() bool {
+			if !waitUntil(15*time.Second, func() bool {
 				rep = rawRequest(t, n.PublicAddr, "GET /v1/daemon?what=smap HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5*time.Second)
 				return rep.Status == 503
 			}) {
