@@ -36,6 +36,11 @@ type PutOptions struct {
 	// MaxSize is the largest body accepted (0 = unlimited); a longer body
 	// fails with cluster.ErrTooLarge.
 	MaxSize int64
+	// IfAbsent makes Put fail with an error wrapping cluster.ErrExists, and
+	// store nothing, when the object exists on any mountpath. The check and
+	// the rename into place happen under the object's lock, so a concurrent
+	// Put of the same name is never overwritten by an IfAbsent one.
+	IfAbsent bool
 }
 
 // Put stores the content of r as object name of bck, replacing any previous
@@ -109,7 +114,7 @@ func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.R
 	if err := ctx.Err(); err != nil {
 		return ObjectAttrs{}, err
 	}
-	parent, err := s.commit(mp, uname, tmp, &attrs)
+	parent, err := s.commit(mp, uname, tmp, &attrs, opts.IfAbsent)
 	if err != nil {
 		return ObjectAttrs{}, err
 	}
@@ -165,7 +170,7 @@ func (s *Store) receive(ctx context.Context, f *os.File, r io.Reader, opts PutOp
 // commit gives the received file at tmp its version and metadata and renames
 // it into place on mp, under the bucket read lock and the name's stripe lock.
 // It returns the directory to fsync.
-func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs) (string, error) {
+func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs, ifAbsent bool) (string, error) {
 	bck, name := a.Bucket, a.Name
 	s.bckMu.RLock()
 	defer s.bckMu.RUnlock()
@@ -183,6 +188,9 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs
 		}
 	}
 	prev, others := s.previous(mp, bck, name)
+	if ifAbsent && (prev > 0 || len(others) > 0 || fileExists(objectPath(mp, bck, name))) {
+		return "", cluster.Errorf(cluster.ErrExists, "object %s/%s exists", bck, name)
+	}
 	a.Version = cluster.FormatVersion(prev + 1)
 	meta := encodeMeta(make([]byte, 0, 128), a)
 	if len(meta) > MaxMetaSize {
@@ -354,4 +362,10 @@ func checksumValue(sum uint64) string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], sum)
 	return hex.EncodeToString(b[:])
+}
+
+// fileExists tells whether path names a regular file.
+func fileExists(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode().IsRegular()
 }

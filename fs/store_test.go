@@ -248,6 +248,25 @@ func TestVersions(t *testing.T) {
 	})
 }
 
+func TestPutIfAbsent(t *testing.T) {
+	metaModes(t, func(t *testing.T, mods ...func(*Config)) {
+		s := newStore(t, 2, mods...)
+		bck := newBucket(t, s, "ifabsent")
+		data := []byte("first")
+		if _, err := s.Put(context.Background(), bck, "o", bytes.NewReader(data), PutOptions{Size: 5, IfAbsent: true}); err != nil {
+			t.Fatalf("IfAbsent Put of a new object: %v", err)
+		}
+		_, err := s.Put(context.Background(), bck, "o", strings.NewReader("second"), PutOptions{Size: 6, IfAbsent: true})
+		if !errors.Is(err, cluster.ErrExists) {
+			t.Fatalf("IfAbsent Put over an existing object = %v, want ErrExists", err)
+		}
+		if got, a := get(t, s, bck, "o"); !bytes.Equal(got, data) || a.Version != "1" {
+			t.Fatalf("the refused Put changed the object: %q version %s", got, a.Version)
+		}
+		assertNoWorkFiles(t, s)
+	})
+}
+
 func TestPutRejects(t *testing.T) {
 	data := randBytes(300<<10, 7) // more than two copy buffers
 	tests := []struct {

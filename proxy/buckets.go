@@ -312,8 +312,8 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 	return nil
 }
 
-// mergePages merges sorted pages into one page of at most size entries. The
-// continuation token is the last name returned whenever any target may have
+// mergePages merges sorted pages into one page of at most size entries,
+// each name once. The continuation token is the last name returned whenever any target may have
 // more.
 func mergePages(pages []*api.LsoResult, size int) *api.LsoResult {
 	var all []*api.LsoEntry
@@ -325,6 +325,8 @@ func mergePages(pages []*api.LsoResult, size int) *api.LsoResult {
 		}
 	}
 	slices.SortFunc(all, func(a, b *api.LsoEntry) int { return cmp.Compare(a.Name, b.Name) })
+	// While a rebalance moves an object, two targets may list it.
+	all = slices.CompactFunc(all, func(a, b *api.LsoEntry) bool { return a.Name == b.Name })
 	if len(all) > size {
 		all, more = all[:size], true
 	}

@@ -448,6 +448,7 @@ func TestMergePages(t *testing.T) {
 		{"interleaved", []*api.LsoResult{page("", "a", "c"), page("", "b", "d")}, 10, "a,b,c,d", ""},
 		{"cut at size", []*api.LsoResult{page("", "a", "c"), page("", "b", "d")}, 3, "a,b,c", "c"},
 		{"a target has more", []*api.LsoResult{page("b", "a", "b"), page("", "c")}, 10, "a,b,c", "c"},
+		{"an object on two targets during a move", []*api.LsoResult{page("", "a", "b"), page("", "b", "c")}, 10, "a,b,c", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

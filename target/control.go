@@ -25,6 +25,7 @@ func (t *Target) registerControl(srv *transport.Server) {
 	srv.Handle(transport.KindTxnCommit, t.handleTxnCommit)
 	srv.Handle(transport.KindTxnAbort, t.handleTxnAbort)
 	srv.Handle(transport.KindListObjects, t.handleList)
+	srv.Handle(transport.KindObjectPut, t.handleObjectPut)
 }
 
 // fromProxy refuses control messages that do not come from the primary

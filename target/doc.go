@@ -19,6 +19,13 @@
 // version creates the directories of new buckets and destroys the buckets
 // that are gone.
 //
+// # Rebalance
+//
+// When the cluster map's set of targets changes, the target streams every
+// object it no longer owns to its new owner (transport.KindObjectPut) and
+// deletes its copy; meanwhile the owner serves a local miss from the other
+// targets. See rebalance.go and neighbor.go.
+//
 // # Tracing
 //
 // Every HTTP request runs in a server span whose parent comes from the

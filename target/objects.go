@@ -84,6 +84,9 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt api.Route)
 		return err
 	}
 	obj, err := t.store.Open(r.Context(), rt.Bucket, rt.Object, fs.GetOptions{Validate: props.Checksum.ValidateWarmGet})
+	if errors.Is(err, cluster.ErrNotFound) && t.fromNeighbors(w, r, rt) {
+		return nil
+	}
 	if err != nil {
 		if errors.Is(err, cluster.ErrChecksum) {
 			t.log.ErrorContext(r.Context(), "stored object failed checksum validation", "bucket", rt.Bucket.String(), "object", rt.Object, "err", err)
@@ -121,6 +124,9 @@ func (t *Target) headObject(w http.ResponseWriter, r *http.Request, rt api.Route
 		return err
 	}
 	attrs, err := t.store.Head(r.Context(), rt.Bucket, rt.Object)
+	if errors.Is(err, cluster.ErrNotFound) && t.fromNeighbors(w, r, rt) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -140,7 +146,11 @@ func (t *Target) deleteObject(w http.ResponseWriter, r *http.Request, rt api.Rou
 	if _, err := t.bucketProps(rt.Bucket); err != nil {
 		return err
 	}
-	if err := t.store.Delete(r.Context(), rt.Bucket, rt.Object); err != nil {
+	err := t.store.Delete(r.Context(), rt.Bucket, rt.Object)
+	if errors.Is(err, cluster.ErrNotFound) && t.fromNeighbors(w, r, rt) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -99,6 +99,13 @@ type Target struct {
 	txns  map[string]*cluster.Txn
 
 	inFlight atomic.Int64
+
+	// runCtx is Run's context; rebalances run under it. rebCancel stops the
+	// running rebalance (guarded by mu).
+	runCtx    context.Context
+	rebCancel context.CancelFunc
+	// httpc asks other targets for objects that have not moved here yet.
+	httpc *http.Client
 }
 
 // New opens the target's mountpaths (removing work files a crash left) and
@@ -135,6 +142,8 @@ func New(cfg Config) (*Target, error) {
 		store:   store,
 		started: time.Now(),
 		txns:    map[string]*cluster.Txn{},
+		runCtx:  context.Background(),
+		httpc:   &http.Client{Transport: cfg.Tracing.Transport(nil), Timeout: time.Minute},
 	}
 	t.client = transport.NewClient(t.transportConfig())
 	t.smap.Store(cluster.NewMap("", nil))
@@ -190,6 +199,9 @@ func (t *Target) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	t.mu.Lock()
+	t.runCtx = ctx
+	t.mu.Unlock()
 	errc := make(chan error, 2)
 	go func() { errc <- tsrv.Serve(ctx, tln) }()
 	go func() { errc <- hsrv.Serve(hln) }()
@@ -298,7 +310,8 @@ func (t *Target) sendKeepalive(ctx context.Context) error {
 func (t *Target) applySmap(ctx context.Context, smap *cluster.Map) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if cur := t.smap.Load(); smap.Version <= cur.Version && cur.Version != 0 {
+	cur := t.smap.Load()
+	if smap.Version <= cur.Version && cur.Version != 0 {
 		return
 	}
 	if smap.Proxies == nil {
@@ -308,6 +321,9 @@ func (t *Target) applySmap(ctx context.Context, smap *cluster.Map) {
 		smap.Targets = map[string]*cluster.Node{}
 	}
 	t.smap.Store(smap)
+	if targetSetChanged(cur, smap) {
+		t.startRebalance(smap)
+	}
 	t.log.DebugContext(ctx, "new cluster map", "version", smap.Version, "targets", len(smap.Targets))
 }
 
