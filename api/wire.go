@@ -209,6 +209,7 @@ const StatusClientClosed = 499
 //
 //	cluster.ErrNotFound                                   404 Not Found
 //	cluster.ErrExists                                     409 Conflict
+//	cluster.ErrCorrupt (a stored object failed validation) 500 Internal Server Error
 //	cluster.ErrBadName, ErrBadRequest, ErrChecksum        400 Bad Request
 //	cluster.ErrTooLarge, *http.MaxBytesError              413 Request Entity Too Large
 //	cluster.ErrNotOwner                                   421 Misdirected Request
@@ -233,6 +234,8 @@ func StatusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, cluster.ErrExists):
 		return http.StatusConflict
+	case errors.Is(err, cluster.ErrCorrupt):
+		return http.StatusInternalServerError // stored data went bad: not the client's fault
 	case errors.Is(err, cluster.ErrBadName), errors.Is(err, cluster.ErrBadRequest), errors.Is(err, cluster.ErrChecksum):
 		return http.StatusBadRequest
 	case errors.Is(err, cluster.ErrTooLarge), errors.As(err, &mbe):

@@ -28,6 +28,7 @@ func TestStatusOf(t *testing.T) {
 		{cluster.ErrBadName, 400},
 		{cluster.ErrBadRequest, 400},
 		{cluster.ErrChecksum, 400},
+		{cluster.Errorf(cluster.ErrCorrupt, "rot"), 500},
 		{cluster.ErrTooLarge, 413},
 		{&http.MaxBytesError{Limit: 1}, 413},
 		{cluster.ErrNotOwner, 421},

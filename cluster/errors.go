@@ -23,6 +23,11 @@ var (
 	// ErrChecksum means content does not match its checksum: either a client's
 	// declared checksum on PUT, or a stored object that failed validation.
 	ErrChecksum = errors.New("checksum mismatch")
+	// ErrCorrupt means a stored object failed validation: its content does
+	// not match the checksum or size recorded when it was written. It is the
+	// server's fault, not the request's; it wraps ErrChecksum, so
+	// errors.Is(err, ErrChecksum) holds for it too.
+	ErrCorrupt = fmt.Errorf("stored data is corrupt: %w", ErrChecksum)
 	// ErrTooLarge means an object or frame exceeds a configured limit.
 	ErrTooLarge = errors.New("too large")
 	// ErrNotOwner means a target received a request for an object that the

@@ -18,7 +18,8 @@ import (
 // GetOptions qualify an Open.
 type GetOptions struct {
 	// Validate re-reads the whole object and checks its checksum before
-	// Open returns; a mismatch fails Open with cluster.ErrChecksum.
+	// Open returns; a mismatch fails Open with cluster.ErrCorrupt (which
+	// wraps cluster.ErrChecksum).
 	Validate bool
 }
 
@@ -62,8 +63,9 @@ func (o *Object) File() *os.File { return o.f }
 // Open opens object name of bck for reading: on its HRW mountpath, else on
 // any other. Three things can go wrong besides I/O errors: a missing bucket
 // or object is an error wrapping cluster.ErrNotFound; an object whose file
-// length differs from its metadata is refused with cluster.ErrChecksum; and
-// with opts.Validate, so is one whose content does not match its checksum.
+// length differs from its metadata is refused with cluster.ErrCorrupt (which
+// wraps cluster.ErrChecksum); and with opts.Validate, so is one whose content
+// does not match its checksum.
 func (s *Store) Open(ctx context.Context, bck cluster.Bucket, name string, opts GetOptions) (obj *Object, err error) {
 	ctx, span := s.start(ctx, "fs.Get", bck, name)
 	defer func() {
@@ -122,7 +124,7 @@ func (s *Store) open(bck cluster.Bucket, name, uname string) (*Object, error) {
 		}
 		if obj.Attrs.Size != fi.Size() {
 			f.Close()
-			return nil, cluster.Errorf(cluster.ErrChecksum, "object %s/%s on %s: metadata says %d bytes, file has %d",
+			return nil, cluster.Errorf(cluster.ErrCorrupt, "object %s/%s on %s: metadata says %d bytes, file has %d",
 				bck, name, mp.Path, obj.Attrs.Size, fi.Size())
 		}
 		return obj, nil
@@ -137,7 +139,7 @@ func (s *Store) validate(ctx context.Context, obj *Object) error {
 		return nil // stored without a checksum: nothing to validate against
 	}
 	if a.Checksum.Type != cluster.ChecksumXXHash2 {
-		return cluster.Errorf(cluster.ErrChecksum, "object %s/%s: unknown checksum type %q", a.Bucket, a.Name, a.Checksum.Type)
+		return cluster.Errorf(cluster.ErrCorrupt, "object %s/%s: unknown checksum type %q", a.Bucket, a.Name, a.Checksum.Type)
 	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
@@ -158,7 +160,7 @@ func (s *Store) validate(ctx context.Context, obj *Object) error {
 		}
 	}
 	if got := checksumValue(h.Sum64()); got != strings.ToLower(a.Checksum.Value) || off != a.Size {
-		return cluster.Errorf(cluster.ErrChecksum, "object %s/%s on %s is corrupt: content has %s (%d bytes), metadata says %s (%d bytes)",
+		return cluster.Errorf(cluster.ErrCorrupt, "object %s/%s on %s is corrupt: content has %s (%d bytes), metadata says %s (%d bytes)",
 			a.Bucket, a.Name, a.Mountpath, got, off, a.Checksum.Value, a.Size)
 	}
 	return nil
