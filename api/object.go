@@ -91,16 +91,20 @@ func (c *Client) PutObject(ctx context.Context, bck cluster.Bucket, name string,
 	var attrs *ObjectAttrs
 	err = c.routed(ctx, bck, name, func(rt route) error {
 		loc := rt.base + ObjectPath(bck.Name, name) + "?" + rt.query(bucketQuery(bck)).Encode()
-		attrs, err = c.putHops(ctx, bck, name, loc, body, opts)
+		attrs, err = c.putHops(ctx, bck, name, loc, body, opts, rt.direct())
 		return err
 	})
 	return attrs, err
 }
 
-// putHops sends the PUT to loc and follows redirects to the target.
-func (c *Client) putHops(ctx context.Context, bck cluster.Bucket, name, loc string, body *putBody, opts PutOptions) (*ObjectAttrs, error) {
+// putHops sends the PUT to loc and follows redirects to the target. Only the
+// first hop asks "Expect: 100-continue" (the proxy answers with its redirect
+// before any body byte is sent); the target that a redirect names, or a
+// direct route with a re-sendable body, gets the body at once, saving a
+// round trip per PUT.
+func (c *Client) putHops(ctx context.Context, bck cluster.Bucket, name, loc string, body *putBody, opts PutOptions, direct bool) (*ObjectAttrs, error) {
 	what := objectWhat(bck, name)
-	for range maxRedirects {
+	for hop := range maxRedirects {
 		rc, n, err := body.open()
 		if err != nil {
 			return nil, fmt.Errorf("PUT %s to %s: %w", what, loc, err)
@@ -112,7 +116,7 @@ func (c *Client) putHops(ctx context.Context, bck cluster.Bucket, name, loc stri
 		req.ContentLength = n
 		if n == 0 {
 			req.Body = http.NoBody
-		} else {
+		} else if hop == 0 && !(direct && body.ra != nil) {
 			req.Header.Set("Expect", "100-continue")
 		}
 		req.Header.Set("Content-Type", "application/octet-stream")
