@@ -35,7 +35,7 @@ test-unit: ## gofmt, go vet, generated-code check, go test -race on every packag
 test-integration: build ## Build, provision Jaeger (+ images with Docker), go test -v ./tests/...
 	playground/test.sh integration
 
-test-long: build ## Long tests (go test -tags long ./tests/...), then every fuzzer for FUZZTIME (30s)
+test-long: build ## The tests in files tagged long (crash rounds, slow peers), then every fuzzer for FUZZTIME (30s)
 	playground/test.sh long
 
 fuzz: ## Run every fuzzer in the tree for FUZZTIME (default 30s) each

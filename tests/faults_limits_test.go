@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -98,10 +99,8 @@ func TestLimits(t *testing.T) {
 			// Each request trickles a byte every 300ms: it holds its slot
 			// without ever stalling long enough to be cut off, so that a
 			// slow, shared machine has all the time it needs to admit them.
-			var conns []net.Conn
-			for range maxConc {
+			open := func() net.Conn {
 				nc := stalledPut(t, n.PublicAddr, path, 1)
-				conns = append(conns, nc)
 				go func() {
 					for {
 						time.Sleep(300 * time.Millisecond)
@@ -110,6 +109,31 @@ func TestLimits(t *testing.T) {
 						}
 					}
 				}()
+				return nc
+			}
+			var conns []net.Conn
+			for range maxConc {
+				conns = append(conns, open())
+			}
+			// A held request has no reply yet; one that got a reply (or a
+			// closed connection) holds no slot: report it and open another.
+			for round := 0; round < 5; round++ {
+				time.Sleep(200 * time.Millisecond)
+				quiet := true
+				for i, nc := range conns {
+					nc.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+					var b [512]byte
+					if k, err := nc.Read(b[:]); k > 0 || (err != nil && !errors.Is(err, os.ErrDeadlineExceeded)) {
+						t.Logf("stalled request %d was answered or closed (%v): %q; opening another", i, err, b[:k])
+						nc.Close()
+						conns[i] = open()
+						quiet = false
+					}
+					nc.SetReadDeadline(time.Time{})
+				}
+				if quiet {
+					break
+				}
 			}
 			defer func() {
 				for _, nc := range conns {
