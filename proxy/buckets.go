@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sort"
@@ -20,12 +19,9 @@ import (
 	"miniais/transport"
 )
 
-// maxActionBody bounds the JSON action message of a bucket request.
-const maxActionBody = 64 << 10
-
 // buckets serves /v1/buckets and /v1/buckets/B.
 func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
-	msg, err := readAction(r)
+	msg, err := api.ReadAction(r)
 	if err != nil {
 		p.writeError(w, r, err)
 		return
@@ -74,28 +70,6 @@ func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 	if err != nil {
 		p.writeError(w, r, err)
 	}
-}
-
-// readAction decodes the optional JSON action message of a request.
-func readAction(r *http.Request) (api.ActionMsg, error) {
-	var msg api.ActionMsg
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxActionBody+1))
-	if err != nil {
-		return msg, cluster.Errorf(cluster.ErrBadRequest, "read request body: %v", err)
-	}
-	if len(b) > maxActionBody {
-		return msg, cluster.Errorf(cluster.ErrTooLarge, "action message over %d bytes", maxActionBody)
-	}
-	if len(b) == 0 {
-		return msg, nil
-	}
-	if err := json.Unmarshal(b, &msg); err != nil {
-		return msg, cluster.Errorf(cluster.ErrBadRequest, "malformed action message: %v", err)
-	}
-	if string(msg.Value) == "null" {
-		msg.Value = nil
-	}
-	return msg, nil
 }
 
 func (p *Proxy) listBuckets(w http.ResponseWriter) {
@@ -245,11 +219,9 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 	if p.bmd.Load().Get(bck) == nil {
 		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
 	}
-	var lso api.ListObjsMsg
-	if len(msg.Value) > 0 {
-		if err := json.Unmarshal(msg.Value, &lso); err != nil {
-			return cluster.Errorf(cluster.ErrBadRequest, "malformed list message: %v", err)
-		}
+	lso, err := msg.ListMsg()
+	if err != nil {
+		return err
 	}
 	if lso.PageSize <= 0 || lso.PageSize > defaultPageSize {
 		lso.PageSize = defaultPageSize
@@ -299,17 +271,7 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 	}
 	res := mergePages(pages, int(lso.PageSize))
 	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("ais.entries", len(res.Entries)))
-	if r.Header.Get("Accept") == api.ContentMsgpack {
-		b, err := res.MarshalMsg(nil)
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Content-Type", api.ContentMsgpack)
-		w.Write(b)
-		return nil
-	}
-	api.WriteJSON(w, res)
-	return nil
+	return api.WriteListing(w, r, res)
 }
 
 // mergePages merges sorted pages into one page of at most size entries,

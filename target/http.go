@@ -2,8 +2,6 @@ package target
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -104,20 +102,16 @@ func (t *Target) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 		w.Header().Set(api.HdrBucketProps, string(b))
 		w.WriteHeader(http.StatusOK)
 	case http.MethodGet:
-		var msg api.ActionMsg
+		msg, err := api.ReadAction(r)
+		if err == nil && msg.Action != "" && msg.Action != api.ActList {
+			err = cluster.Errorf(cluster.ErrBadRequest, "unknown action %q", msg.Action)
+		}
 		var lso api.ListObjsMsg
-		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-		if err == nil && len(body) > 0 {
-			err = json.Unmarshal(body, &msg)
-			if err == nil && msg.Action != "" && msg.Action != api.ActList {
-				err = fmt.Errorf("unknown action %q", msg.Action)
-			}
-			if err == nil && len(msg.Value) > 0 && string(msg.Value) != "null" {
-				err = json.Unmarshal(msg.Value, &lso)
-			}
+		if err == nil {
+			lso, err = msg.ListMsg()
 		}
 		if err != nil {
-			t.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "malformed list message: %v", err))
+			t.writeError(w, r, err)
 			return
 		}
 		res, err := t.listPage(r.Context(), rt.Bucket, lso)
@@ -125,17 +119,9 @@ func (t *Target) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 			t.writeError(w, r, err)
 			return
 		}
-		if r.Header.Get("Accept") == api.ContentMsgpack {
-			b, err := res.MarshalMsg(nil)
-			if err != nil {
-				t.writeError(w, r, err)
-				return
-			}
-			w.Header().Set("Content-Type", api.ContentMsgpack)
-			w.Write(b)
-			return
+		if err := api.WriteListing(w, r, res); err != nil {
+			t.writeError(w, r, err)
 		}
-		api.WriteJSON(w, res)
 	default:
 		t.writeError(w, r, api.ErrMethod(r))
 	}
