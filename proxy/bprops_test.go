@@ -75,4 +75,3 @@ func FuzzMergeBucketProps(f *testing.F) {
 		}
 	})
 }
-
