@@ -6,13 +6,9 @@ import (
 	"fmt"
 	"net/http"
 
+	"miniais/api/wire"
 	"miniais/cluster"
 )
-
-// ActSetBprops changes some of a bucket's properties (PATCH /v1/buckets/B).
-// The action message's value is a partial cluster.BucketProps in JSON: the
-// fields it names change, the others keep their values.
-const ActSetBprops = "set-bprops"
 
 // SetBucketProps changes some of bck's properties. props is marshalled to
 // JSON as the partial properties: a json.RawMessage, a map such as
@@ -30,7 +26,7 @@ func (c *Client) SetBucketProps(ctx context.Context, bck cluster.Bucket, props a
 	if err != nil {
 		return fmt.Errorf("set props of bucket %s: %w", bck, err)
 	}
-	body, hdr, err := jsonBody(ActionMsg{Action: ActSetBprops, Value: val})
+	body, hdr, err := jsonBody(wire.ActionMsg{Action: wire.ActSetBprops, Value: val})
 	if err != nil {
 		return err
 	}

@@ -10,18 +10,15 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
+	"miniais/api/wire"
 	"miniais/cluster"
 )
-
-// PresenceAll is the QparamPresence value the client sends when listing
-// buckets (AIStore's "present in the cluster").
-const PresenceAll = "2"
 
 func (c *Client) bucketAction(ctx context.Context, method string, bck cluster.Bucket, action string) error {
 	if err := bck.Validate(); err != nil {
 		return err
 	}
-	body, hdr, err := jsonBody(ActionMsg{Action: action})
+	body, hdr, err := jsonBody(wire.ActionMsg{Action: action})
 	if err != nil {
 		return err
 	}
@@ -39,13 +36,13 @@ func (c *Client) bucketAction(ctx context.Context, method string, bck cluster.Bu
 // CreateBucket creates bck. It fails with an error matching
 // cluster.ErrExists if the bucket exists.
 func (c *Client) CreateBucket(ctx context.Context, bck cluster.Bucket) error {
-	return c.bucketAction(ctx, http.MethodPost, bck, ActCreateBck)
+	return c.bucketAction(ctx, http.MethodPost, bck, wire.ActCreateBck)
 }
 
 // DestroyBucket destroys bck and every object in it. It fails with an error
 // matching cluster.ErrNotFound if the bucket does not exist.
 func (c *Client) DestroyBucket(ctx context.Context, bck cluster.Bucket) error {
-	return c.bucketAction(ctx, http.MethodDelete, bck, ActDestroyBck)
+	return c.bucketAction(ctx, http.MethodDelete, bck, wire.ActDestroyBck)
 }
 
 // HeadBucket returns bck's properties, or an error matching
@@ -63,32 +60,32 @@ func (c *Client) HeadBucket(ctx context.Context, bck cluster.Bucket) (*cluster.B
 	}
 	drainClose(resp.Body)
 	props := &cluster.BucketProps{}
-	h := resp.Header.Get(HdrBucketProps)
+	h := resp.Header.Get(wire.HdrBucketProps)
 	if h == "" {
-		return nil, fmt.Errorf("bucket %s: reply has no %s header", bck, HdrBucketProps)
+		return nil, fmt.Errorf("bucket %s: reply has no %s header", bck, wire.HdrBucketProps)
 	}
 	if err := json.Unmarshal([]byte(h), props); err != nil {
-		return nil, fmt.Errorf("bucket %s: decode %s: %w", bck, HdrBucketProps, err)
+		return nil, fmt.Errorf("bucket %s: decode %s: %w", bck, wire.HdrBucketProps, err)
 	}
 	return props, nil
 }
 
 // ListBuckets returns every bucket of the cluster.
 func (c *Client) ListBuckets(ctx context.Context) ([]cluster.Bucket, error) {
-	body, hdr, err := jsonBody(ActionMsg{Action: ActList})
+	body, hdr, err := jsonBody(wire.ActionMsg{Action: wire.ActList})
 	if err != nil {
 		return nil, err
 	}
 	resp, err := c.do(ctx, c.hc, &request{
-		method: http.MethodGet, path: PathBuckets,
-		query:  url.Values{QparamPresence: {PresenceAll}},
+		method: http.MethodGet, path: wire.PathBuckets,
+		query:  url.Values{wire.QparamPresence: {wire.PresenceAll}},
 		header: hdr, body: body, what: "buckets",
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer drainClose(resp.Body)
-	var entries []BucketEntry
+	var entries []wire.BucketEntry
 	if err := json.NewDecoder(resp.Body).Decode(&entries); err != nil {
 		return nil, fmt.Errorf("decode bucket list: %w", err)
 	}
@@ -123,7 +120,7 @@ const DefaultListProps = "name,size,checksum,atime,version"
 
 // ListObjectsPage returns one page of the objects of bck. The result's
 // ContinuationToken, when not empty, is the Token of the next page.
-func (c *Client) ListObjectsPage(ctx context.Context, bck cluster.Bucket, opts ListOptions) (*LsoResult, error) {
+func (c *Client) ListObjectsPage(ctx context.Context, bck cluster.Bucket, opts ListOptions) (*wire.LsoResult, error) {
 	if err := bck.Validate(); err != nil {
 		return nil, err
 	}
@@ -131,18 +128,18 @@ func (c *Client) ListObjectsPage(ctx context.Context, bck cluster.Bucket, opts L
 	if props == "" {
 		props = DefaultListProps
 	}
-	val, err := json.Marshal(ListObjsMsg{Prefix: opts.Prefix, Props: props, ContinuationToken: opts.Token, PageSize: opts.PageSize})
+	val, err := json.Marshal(wire.ListObjsMsg{Prefix: opts.Prefix, Props: props, ContinuationToken: opts.Token, PageSize: opts.PageSize})
 	if err != nil {
 		return nil, err
 	}
-	body, hdr, err := jsonBody(ActionMsg{Action: ActList, Value: val})
+	body, hdr, err := jsonBody(wire.ActionMsg{Action: wire.ActList, Value: val})
 	if err != nil {
 		return nil, err
 	}
 	if opts.Msgpack {
-		hdr.Set("Accept", ContentMsgpack)
+		hdr.Set("Accept", wire.ContentMsgpack)
 	} else {
-		hdr.Set("Accept", ContentJSON)
+		hdr.Set("Accept", wire.ContentJSON)
 	}
 	resp, err := c.do(ctx, c.hc, &request{
 		method: http.MethodGet, path: BucketPath(bck.Name), query: bucketQuery(bck),
@@ -152,8 +149,8 @@ func (c *Client) ListObjectsPage(ctx context.Context, bck cluster.Bucket, opts L
 		return nil, err
 	}
 	defer drainClose(resp.Body)
-	res := &LsoResult{}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), ContentMsgpack) {
+	res := &wire.LsoResult{}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), wire.ContentMsgpack) {
 		err = msgp.Decode(resp.Body, res)
 	} else {
 		err = json.NewDecoder(resp.Body).Decode(res)
@@ -169,8 +166,8 @@ const maxListPages = 1 << 20
 
 // ListObjects returns every object of bck matching opts.Prefix, following
 // continuation tokens from opts.Token until the last page.
-func (c *Client) ListObjects(ctx context.Context, bck cluster.Bucket, opts ListOptions) ([]*LsoEntry, error) {
-	var out []*LsoEntry
+func (c *Client) ListObjects(ctx context.Context, bck cluster.Bucket, opts ListOptions) ([]*wire.LsoEntry, error) {
+	var out []*wire.LsoEntry
 	for range maxListPages {
 		page, err := c.ListObjectsPage(ctx, bck, opts)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -232,11 +233,14 @@ const maxErrorBody = 64 << 10
 
 // decodeError turns a non-2xx reply into an *HTTPError: the JSON body when
 // there is one, else a message built from what and the status.
-func decodeError(resp *http.Response, what string) *HTTPError {
-	he := &HTTPError{}
+func decodeError(resp *http.Response, what string) *wire.HTTPError {
+	he := &wire.HTTPError{}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	if len(body) == 0 {
+		body = []byte(resp.Header.Get(wire.HdrError)) // a HEAD's error
+	}
 	if err := json.Unmarshal(body, he); err != nil || he.Message == "" {
-		he = &HTTPError{Message: strings.TrimSpace(string(body))}
+		he = &wire.HTTPError{Message: strings.TrimSpace(string(body))}
 	}
 	he.Status = resp.StatusCode
 	if he.Method == "" && resp.Request != nil {
@@ -244,8 +248,8 @@ func decodeError(resp *http.Response, what string) *HTTPError {
 		he.URLPath = resp.Request.URL.Path
 	}
 	if he.Message == "" {
-		if s := sentinelOf(resp.StatusCode); s != nil {
-			he.Message = fmt.Sprintf("%s: %v", what, s)
+		if k := cluster.KindOfStatus(resp.StatusCode); k != nil {
+			he.Message = fmt.Sprintf("%s: %v", what, k.Err)
 		} else {
 			he.Message = fmt.Sprintf("%s: %d %s", what, resp.StatusCode, http.StatusText(resp.StatusCode))
 		}
@@ -264,19 +268,19 @@ func bucketQuery(bck cluster.Bucket) url.Values {
 	if p == "" {
 		p = cluster.ProviderAIS
 	}
-	return url.Values{QparamProvider: {p}}
+	return url.Values{wire.QparamProvider: {p}}
 }
 
 // BucketPath returns the escaped URL path of bucket name.
-func BucketPath(name string) string { return PathBuckets + "/" + url.PathEscape(name) }
+func BucketPath(name string) string { return wire.PathBuckets + "/" + url.PathEscape(name) }
 
 // ObjectPath returns the escaped URL path of object name in bucket: each
 // '/'-separated segment escaped on its own, so that any UTF-8 name
 // (spaces, '%', '?', '#') round-trips.
 func ObjectPath(bucket, name string) string {
 	var b strings.Builder
-	b.Grow(len(PathObjects) + len(bucket) + len(name) + 16)
-	b.WriteString(PathObjects)
+	b.Grow(len(wire.PathObjects) + len(bucket) + len(name) + 16)
+	b.WriteString(wire.PathObjects)
 	b.WriteByte('/')
 	b.WriteString(url.PathEscape(bucket))
 	for seg := range strings.SplitSeq(name, "/") {
@@ -291,13 +295,13 @@ func jsonBody(v any) (io.Reader, http.Header, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return bytes.NewReader(b), http.Header{"Content-Type": {ContentJSON}}, nil
+	return bytes.NewReader(b), http.Header{"Content-Type": {wire.ContentJSON}}, nil
 }
 
 // Health returns nil when the proxy answers GET /v1/health with 200 (that
 // is, it is up and has at least one target).
 func (c *Client) Health(ctx context.Context) error {
-	resp, err := c.do(ctx, c.hc, &request{method: http.MethodGet, path: PathHealth, what: "health"})
+	resp, err := c.do(ctx, c.hc, &request{method: http.MethodGet, path: wire.PathHealth, what: "health"})
 	if err != nil {
 		return err
 	}
@@ -308,8 +312,8 @@ func (c *Client) Health(ctx context.Context) error {
 // ClusterMap returns the proxy's current cluster map.
 func (c *Client) ClusterMap(ctx context.Context) (*cluster.Map, error) {
 	resp, err := c.do(ctx, c.hc, &request{
-		method: http.MethodGet, path: PathDaemon,
-		query: url.Values{QparamWhat: {WhatSmap}}, what: "cluster map",
+		method: http.MethodGet, path: wire.PathDaemon,
+		query: url.Values{wire.QparamWhat: {wire.WhatSmap}}, what: "cluster map",
 	})
 	if err != nil {
 		return nil, err

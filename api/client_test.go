@@ -17,6 +17,7 @@ import (
 
 	"miniais/api"
 	"miniais/api/apitest"
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -202,14 +203,14 @@ func TestErrors(t *testing.T) {
 	}
 	t.Run("HTTPError fields", func(t *testing.T) {
 		_, err := c.GetObject(ctx, bck, "x", io.Discard, api.GetOptions{})
-		var he *api.HTTPError
+		var he *wire.HTTPError
 		if !errors.As(err, &he) || he.Status != http.StatusNotFound || he.Node != "fake" || he.Method != http.MethodGet {
 			t.Fatalf("err = %#v", err)
 		}
 	})
 	t.Run("HEAD message names the object", func(t *testing.T) {
 		_, err := c.HeadObject(ctx, bck, "x")
-		if err == nil || err.Error() != "object ais://b/x: not found" {
+		if !errors.Is(err, cluster.ErrNotFound) || !strings.Contains(err.Error(), "ais://b/x") {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/OneOfOne/xxhash"
 
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -126,8 +127,8 @@ func (c *Client) putHops(ctx context.Context, bck cluster.Bucket, name, loc stri
 			if typ == "" {
 				typ = cluster.ChecksumXXHash2
 			}
-			req.Header.Set(HdrChecksumType, typ)
-			req.Header.Set(HdrChecksumValue, opts.Checksum.Value)
+			req.Header.Set(wire.HdrChecksumType, typ)
+			req.Header.Set(wire.HdrChecksumValue, opts.Checksum.Value)
 		}
 		resp, err := c.send(ctx, c.noFollow, req, what)
 		if err != nil {
@@ -231,19 +232,19 @@ func attrsFromHeader(bck cluster.Bucket, name string, h http.Header) *ObjectAttr
 		Name:     name,
 		Bucket:   bck,
 		Size:     -1,
-		Checksum: cluster.Checksum{Type: h.Get(HdrChecksumType), Value: h.Get(HdrChecksumValue)},
-		Version:  h.Get(HdrVersion),
-		Atime:    h.Get(HdrAtime),
-		Location: h.Get(HdrLocation),
-		Present:  h.Get(HdrPresent) == "true",
+		Checksum: cluster.Checksum{Type: h.Get(wire.HdrChecksumType), Value: h.Get(wire.HdrChecksumValue)},
+		Version:  h.Get(wire.HdrVersion),
+		Atime:    h.Get(wire.HdrAtime),
+		Location: h.Get(wire.HdrLocation),
+		Present:  h.Get(wire.HdrPresent) == "true",
 	}
-	if n := h.Get(HdrName); n != "" {
+	if n := h.Get(wire.HdrName); n != "" {
 		a.Name = n
 	}
-	if p := h.Get(HdrBucketProvider); p != "" {
+	if p := h.Get(wire.HdrBucketProvider); p != "" {
 		a.Bucket.Provider = p
 	}
-	if n := h.Get(HdrBucketName); n != "" {
+	if n := h.Get(wire.HdrBucketName); n != "" {
 		a.Bucket.Name = n
 	}
 	return a

@@ -9,15 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"miniais/api/wire"
 	"miniais/cluster"
 )
-
-// QparamSmap is the query parameter of a directly routed object request: the
-// version of the cluster map the client routed it with (decimal). A target
-// serves such a request only when that version equals its own map's and it
-// is the HRW owner of the object; otherwise it answers 421 Misdirected
-// Request with an error wrapping cluster.ErrNotOwner.
-const QparamSmap = "smap"
 
 // WithDirectRouting makes the client send object requests (PUT, GET, HEAD,
 // DELETE) straight to the target that owns the object, skipping the proxy's
@@ -106,9 +100,9 @@ func (rt route) direct() bool { return rt.version != 0 }
 // otherwise (the proxy keeps the query in its redirect).
 func (rt route) query(q url.Values) url.Values {
 	if rt.direct() {
-		q.Set(QparamSmap, strconv.FormatInt(rt.version, 10))
+		q.Set(wire.QparamSmap, strconv.FormatInt(rt.version, 10))
 	} else {
-		q.Del(QparamSmap)
+		q.Del(wire.QparamSmap)
 	}
 	return q
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -94,43 +96,43 @@ func (f *routingFake) serveProxy(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	m := f.smap
 	f.mu.Unlock()
-	if r.URL.Path == api.PathDaemon {
+	if r.URL.Path == wire.PathDaemon {
 		f.smapFetches.Add(1)
 		json.NewEncoder(w).Encode(m)
 		return
 	}
 	f.proxyObjReq.Add(1)
-	rt, err := api.ParseRoute(r)
+	rt, err := server.ParseRoute(r)
 	if err != nil {
-		api.WriteError(w, r, "p1", err)
+		server.WriteError(w, r, "p1", err)
 		return
 	}
 	owner, err := m.Owner(rt.Bucket.Uname(rt.Object))
 	if err != nil {
-		api.WriteError(w, r, "p1", err)
+		server.WriteError(w, r, "p1", err)
 		return
 	}
 	q := r.URL.Query()
-	q.Set(api.QparamProxyID, "p1")
-	q.Set(api.QparamUnixTime, "1")
+	q.Set(wire.QparamProxyID, "p1")
+	q.Set(wire.QparamUnixTime, "1")
 	http.Redirect(w, r, owner.URL()+r.URL.EscapedPath()+"?"+q.Encode(), http.StatusTemporaryRedirect)
 }
 
 func (f *routingFake) serveTarget(ft *fakeTarget, w http.ResponseWriter, r *http.Request) {
-	rt, err := api.ParseRoute(r)
+	rt, err := server.ParseRoute(r)
 	if err != nil {
-		api.WriteError(w, r, ft.id, err)
+		server.WriteError(w, r, ft.id, err)
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	q := r.URL.Query()
-	if q.Get(api.QparamProxyID) == "" {
-		v, _ := strconv.ParseInt(q.Get(api.QparamSmap), 10, 64)
+	if q.Get(wire.QparamProxyID) == "" {
+		v, _ := strconv.ParseInt(q.Get(wire.QparamSmap), 10, 64)
 		owner, _ := ft.smap.Owner(rt.Bucket.Uname(rt.Object))
 		if v != ft.smap.Version || owner == nil || owner.ID != ft.id {
 			f.refused.Add(1)
-			api.WriteError(w, r, ft.id, cluster.Errorf(cluster.ErrNotOwner, "v%d, have v%d", v, ft.smap.Version))
+			server.WriteError(w, r, ft.id, cluster.Errorf(cluster.ErrNotOwner, "v%d, have v%d", v, ft.smap.Version))
 			return
 		}
 	}
@@ -141,7 +143,7 @@ func (f *routingFake) serveTarget(ft *fakeTarget, w http.ResponseWriter, r *http
 	case http.MethodGet:
 		b, ok := ft.objs[rt.Object]
 		if !ok {
-			api.WriteError(w, r, ft.id, cluster.Errorf(cluster.ErrNotFound, "%s", rt.Object))
+			server.WriteError(w, r, ft.id, cluster.Errorf(cluster.ErrNotFound, "%s", rt.Object))
 			return
 		}
 		w.Write(b)
@@ -270,8 +272,8 @@ func TestDirectRoutingRefusal(t *testing.T) {
 	if f.refused.Load() != 1 || f.proxyObjReq.Load() != 1 || c.CachedMap() != nil {
 		t.Errorf("refused %d, proxy object requests %d, want 1 and 1", f.refused.Load(), f.proxyObjReq.Load())
 	}
-	var he *api.HTTPError
-	err = fmt.Errorf("wrapped: %w", &api.HTTPError{Status: http.StatusMisdirectedRequest})
+	var he *wire.HTTPError
+	err = fmt.Errorf("wrapped: %w", &wire.HTTPError{Status: http.StatusMisdirectedRequest})
 	if !errors.As(err, &he) || !errors.Is(err, cluster.ErrNotOwner) {
 		t.Error("a 421 does not match cluster.ErrNotOwner")
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -33,14 +35,14 @@ func TestStatusOf(t *testing.T) {
 		{&http.MaxBytesError{Limit: 1}, 413},
 		{cluster.ErrNotOwner, 421},
 		{cluster.ErrUnavailable, 503},
-		{context.Canceled, api.StatusClientClosed},
+		{context.Canceled, wire.StatusClientClosed},
 		{context.DeadlineExceeded, 504},
-		{&api.HTTPError{Status: 502, Message: "relayed"}, 502},
+		{&wire.HTTPError{Status: 502, Message: "relayed"}, 502},
 		{errors.New("boom"), 500},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.err), func(t *testing.T) {
-			if got := api.StatusOf(tt.err); got != tt.want {
+			if got := wire.StatusOf(tt.err); got != tt.want {
 				t.Errorf("StatusOf = %d, want %d", got, tt.want)
 			}
 		})
@@ -64,8 +66,8 @@ func TestWriteErrorRoundTrip(t *testing.T) {
 		t.Run(tt.method+" "+tt.err.Error(), func(t *testing.T) {
 			r := httptest.NewRequest(tt.method, "/v1/objects/b/o", nil)
 			w := httptest.NewRecorder()
-			api.WriteError(w, r, "node1", tt.err)
-			if w.Code != api.StatusOf(tt.err) {
+			server.WriteError(w, r, "node1", tt.err)
+			if w.Code != wire.StatusOf(tt.err) {
 				t.Fatalf("code %d", w.Code)
 			}
 			if tt.method == http.MethodHead {
@@ -74,7 +76,7 @@ func TestWriteErrorRoundTrip(t *testing.T) {
 				}
 				return
 			}
-			var he api.HTTPError
+			var he wire.HTTPError
 			if err := json.Unmarshal(w.Body.Bytes(), &he); err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +93,7 @@ func TestWriteErrorRoundTrip(t *testing.T) {
 }
 
 func TestLsoWireFormat(t *testing.T) {
-	res := &api.LsoResult{ContinuationToken: "tok", Entries: []*api.LsoEntry{
+	res := &wire.LsoResult{ContinuationToken: "tok", Entries: []*wire.LsoEntry{
 		{Name: "o", Size: 123, Checksum: "abcd", Version: "1"},
 		{Name: "empty"},
 	}}
@@ -123,7 +125,7 @@ func TestLsoWireFormat(t *testing.T) {
 	if !strings.Contains(jb.String(), `{"n":"o","cs":"abcd","v":"1","s":123}`) || !strings.Contains(jb.String(), `{"n":"empty"}`) {
 		t.Errorf("msgpack entries: %s", jb.String())
 	}
-	var back api.LsoResult
+	var back wire.LsoResult
 	if err := msgp.Decode(bytes.NewReader(buf.Bytes()), &back); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +190,7 @@ func TestObjectPath(t *testing.T) {
 // listing page (it arrives from the network): it must not panic, and what it
 // accepts must re-encode.
 func FuzzDecodeLsoResult(f *testing.F) {
-	seed := &api.LsoResult{UUID: "u", ContinuationToken: "t", Entries: []*api.LsoEntry{
+	seed := &wire.LsoResult{UUID: "u", ContinuationToken: "t", Entries: []*wire.LsoEntry{
 		{Name: "a/b", Size: 1 << 40, Checksum: "0123456789abcdef", Atime: "2026", Version: "3", Location: "t[x]", Custom: "m", Copies: 1, Flags: 2},
 		{Name: "e"},
 	}, Flags: 1}
@@ -200,7 +202,7 @@ func FuzzDecodeLsoResult(f *testing.F) {
 	f.Add(b[:len(b)/2])
 	f.Add([]byte{0x80})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var res api.LsoResult
+		var res wire.LsoResult
 		if _, err := res.UnmarshalMsg(data); err != nil {
 			return
 		}

@@ -10,7 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/transport"
 )
@@ -20,12 +20,12 @@ import (
 // publishes them in a new bucket metadata version (persisted first), and
 // pushes that version to every target that is up. A target that misses the
 // push catches up through its keepalives.
-func (p *Proxy) setBucketProps(ctx context.Context, bck cluster.Bucket, msg api.ActionMsg) error {
-	if msg.Action != api.ActSetBprops {
-		return cluster.Errorf(cluster.ErrBadRequest, "PATCH bucket %s: unknown action %q (want %q)", bck, msg.Action, api.ActSetBprops)
+func (p *Proxy) setBucketProps(ctx context.Context, bck cluster.Bucket, msg wire.ActionMsg) error {
+	if msg.Action != wire.ActSetBprops {
+		return cluster.Errorf(cluster.ErrBadRequest, "PATCH bucket %s: unknown action %q (want %q)", bck, msg.Action, wire.ActSetBprops)
 	}
 	if len(msg.Value) == 0 {
-		return cluster.Errorf(cluster.ErrBadRequest, "%s %s: no properties in the message value", api.ActSetBprops, bck)
+		return cluster.Errorf(cluster.ErrBadRequest, "%s %s: no properties in the message value", wire.ActSetBprops, bck)
 	}
 	ctx, span := p.tracer.Start(ctx, "proxy.set_bprops")
 	defer span.End()
@@ -44,7 +44,7 @@ func (p *Proxy) setBucketProps(ctx context.Context, bck cluster.Bucket, msg api.
 	merged, err := mergeBucketProps(props, msg.Value)
 	if err != nil {
 		p.mu.Unlock()
-		return fmt.Errorf("%s %s: %w", api.ActSetBprops, bck, err)
+		return fmt.Errorf("%s %s: %w", wire.ActSetBprops, bck, err)
 	}
 	next := cur.Clone()
 	next.Buckets[bck.Name] = merged

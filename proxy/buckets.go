@@ -14,14 +14,15 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/transport"
 )
 
 // buckets serves /v1/buckets and /v1/buckets/B.
-func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
-	msg, err := api.ReadAction(r)
+func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt server.Route) {
+	msg, err := server.ReadAction(r)
 	if err != nil {
 		p.writeError(w, r, err)
 		return
@@ -29,7 +30,7 @@ func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 	ctx := r.Context()
 	switch {
 	case r.Method == http.MethodGet && rt.Bucket.Name == "":
-		if msg.Action != "" && msg.Action != api.ActList {
+		if msg.Action != "" && msg.Action != wire.ActList {
 			err = cluster.Errorf(cluster.ErrBadRequest, "unknown action %q", msg.Action)
 			break
 		}
@@ -37,35 +38,35 @@ func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 		return
 	case r.Method == http.MethodGet:
 		// No value means "list buckets" (api-v1.md); a value lists objects.
-		if msg.Action != "" && msg.Action != api.ActList {
+		if msg.Action != "" && msg.Action != wire.ActList {
 			err = cluster.Errorf(cluster.ErrBadRequest, "unknown action %q", msg.Action)
 			break
 		}
-		if msg.Action == api.ActList && len(msg.Value) == 0 {
+		if msg.Action == wire.ActList && len(msg.Value) == 0 {
 			p.listBuckets(w)
 			return
 		}
 		err = p.listObjects(w, r, rt.Bucket, msg)
 	case rt.Bucket.Name == "":
-		err = api.ErrMethod(r)
+		err = server.ErrMethod(r)
 	case r.Method == http.MethodHead:
 		err = p.headBucket(w, rt.Bucket)
 	case r.Method == http.MethodPost:
-		if msg.Action != api.ActCreateBck {
-			err = cluster.Errorf(cluster.ErrBadRequest, "POST %s: unknown action %q (want %q)", r.URL.Path, msg.Action, api.ActCreateBck)
+		if msg.Action != wire.ActCreateBck {
+			err = cluster.Errorf(cluster.ErrBadRequest, "POST %s: unknown action %q (want %q)", r.URL.Path, msg.Action, wire.ActCreateBck)
 			break
 		}
 		err = p.createBucket(ctx, rt.Bucket)
 	case r.Method == http.MethodPatch:
 		err = p.setBucketProps(ctx, rt.Bucket, msg)
 	case r.Method == http.MethodDelete:
-		if msg.Action != api.ActDestroyBck {
-			err = cluster.Errorf(cluster.ErrBadRequest, "DELETE %s: unknown action %q (want %q)", r.URL.Path, msg.Action, api.ActDestroyBck)
+		if msg.Action != wire.ActDestroyBck {
+			err = cluster.Errorf(cluster.ErrBadRequest, "DELETE %s: unknown action %q (want %q)", r.URL.Path, msg.Action, wire.ActDestroyBck)
 			break
 		}
 		err = p.destroyBucket(ctx, rt.Bucket)
 	default:
-		err = api.ErrMethod(r)
+		err = server.ErrMethod(r)
 	}
 	if err != nil {
 		p.writeError(w, r, err)
@@ -74,12 +75,12 @@ func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 
 func (p *Proxy) listBuckets(w http.ResponseWriter) {
 	bmd := p.bmd.Load()
-	out := make([]api.BucketEntry, 0, len(bmd.Buckets))
+	out := make([]wire.BucketEntry, 0, len(bmd.Buckets))
 	for name, props := range bmd.Buckets {
-		out = append(out, api.BucketEntry{Name: name, Provider: props.Provider})
+		out = append(out, wire.BucketEntry{Name: name, Provider: props.Provider})
 	}
-	slices.SortFunc(out, func(a, b api.BucketEntry) int { return cmp.Compare(a.Name, b.Name) })
-	api.WriteJSON(w, out)
+	slices.SortFunc(out, func(a, b wire.BucketEntry) int { return cmp.Compare(a.Name, b.Name) })
+	server.WriteJSON(w, out)
 }
 
 func (p *Proxy) headBucket(w http.ResponseWriter, bck cluster.Bucket) error {
@@ -91,7 +92,7 @@ func (p *Proxy) headBucket(w http.ResponseWriter, bck cluster.Bucket) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set(api.HdrBucketProps, string(b))
+	w.Header().Set(wire.HdrBucketProps, string(b))
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -215,7 +216,7 @@ func isKindError(err error) bool {
 const defaultPageSize = 1000
 
 // listObjects merges one sorted page from every target.
-func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.Bucket, msg api.ActionMsg) error {
+func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.Bucket, msg wire.ActionMsg) error {
 	if p.bmd.Load().Get(bck) == nil {
 		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
 	}
@@ -241,7 +242,7 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 		return err
 	}
 	ctx := r.Context()
-	pages := make([]*api.LsoResult, len(targets))
+	pages := make([]*wire.LsoResult, len(targets))
 	errs := make([]error, len(targets))
 	done := make(chan struct{}, len(targets))
 	for i, t := range targets {
@@ -255,7 +256,7 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 				errs[i] = fmt.Errorf("list %s on target %s: %w", bck, t.ID, err)
 				return
 			}
-			page := &api.LsoResult{}
+			page := &wire.LsoResult{}
 			if _, err := page.UnmarshalMsg(body); err != nil {
 				errs[i] = fmt.Errorf("list %s on target %s: malformed page: %w", bck, t.ID, err)
 				return
@@ -271,14 +272,14 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 	}
 	res := mergePages(pages, int(lso.PageSize))
 	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("ais.entries", len(res.Entries)))
-	return api.WriteListing(w, r, res)
+	return server.WriteListing(w, r, res)
 }
 
 // mergePages merges sorted pages into one page of at most size entries,
 // each name once. The continuation token is the last name returned whenever any target may have
 // more.
-func mergePages(pages []*api.LsoResult, size int) *api.LsoResult {
-	var all []*api.LsoEntry
+func mergePages(pages []*wire.LsoResult, size int) *wire.LsoResult {
+	var all []*wire.LsoEntry
 	more := false
 	for _, pg := range pages {
 		all = append(all, pg.Entries...)
@@ -286,15 +287,15 @@ func mergePages(pages []*api.LsoResult, size int) *api.LsoResult {
 			more = true
 		}
 	}
-	slices.SortFunc(all, func(a, b *api.LsoEntry) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(all, func(a, b *wire.LsoEntry) int { return cmp.Compare(a.Name, b.Name) })
 	// While a rebalance moves an object, two targets may list it.
-	all = slices.CompactFunc(all, func(a, b *api.LsoEntry) bool { return a.Name == b.Name })
+	all = slices.CompactFunc(all, func(a, b *wire.LsoEntry) bool { return a.Name == b.Name })
 	if len(all) > size {
 		all, more = all[:size], true
 	}
-	res := &api.LsoResult{Entries: all}
+	res := &wire.LsoResult{Entries: all}
 	if all == nil {
-		res.Entries = []*api.LsoEntry{}
+		res.Entries = []*wire.LsoEntry{}
 	}
 	if more && len(all) > 0 {
 		res.ContinuationToken = all[len(all)-1].Name

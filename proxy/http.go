@@ -8,18 +8,19 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tracing"
 )
 
 // spanName names the server span of each request before routing.
-func spanName(r *http.Request) string { return api.SpanName(r) }
+func spanName(r *http.Request) string { return server.SpanName(r) }
 
 // router returns the proxy's v1 API handler.
 func (p *Proxy) router() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt, err := api.ParseRoute(r)
+		rt, err := server.ParseRoute(r)
 		if err != nil {
 			p.writeError(w, r, err)
 			return
@@ -32,30 +33,30 @@ func (p *Proxy) router() http.Handler {
 			}
 		}
 		switch rt.Resource {
-		case api.ResHealth:
+		case wire.ResHealth:
 			p.health(w, r)
-		case api.ResDaemon:
+		case wire.ResDaemon:
 			p.daemon(w, r)
-		case api.ResBuckets:
+		case wire.ResBuckets:
 			p.buckets(w, r, rt)
-		case api.ResObjects:
+		case wire.ResObjects:
 			p.redirect(w, r, rt)
 		}
 	})
 }
 
 func (p *Proxy) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := api.StatusOf(err)
+	status := wire.StatusOf(err)
 	if status >= 500 {
 		p.log.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
-	api.WriteError(w, r, p.cfg.ID, err)
+	server.WriteError(w, r, p.cfg.ID, err)
 }
 
 // health answers 200 once the cluster map has at least one target.
 func (p *Proxy) health(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		p.writeError(w, r, api.ErrMethod(r))
+		p.writeError(w, r, server.ErrMethod(r))
 		return
 	}
 	if len(p.smap.Load().ActiveTargets()) == 0 {
@@ -68,35 +69,35 @@ func (p *Proxy) health(w http.ResponseWriter, r *http.Request) {
 // daemon serves GET /v1/daemon?what=smap|bmd|stats.
 func (p *Proxy) daemon(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		p.writeError(w, r, api.ErrMethod(r))
+		p.writeError(w, r, server.ErrMethod(r))
 		return
 	}
-	switch what := r.URL.Query().Get(api.QparamWhat); what {
-	case api.WhatSmap:
-		api.WriteJSON(w, p.smap.Load())
-	case api.WhatBMD:
-		api.WriteJSON(w, p.bmd.Load())
-	case api.WhatStats:
+	switch what := r.URL.Query().Get(wire.QparamWhat); what {
+	case wire.WhatSmap:
+		server.WriteJSON(w, p.smap.Load())
+	case wire.WhatBMD:
+		server.WriteJSON(w, p.bmd.Load())
+	case wire.WhatStats:
 		tp := p.cfg.Tracing
-		api.WriteJSON(w, api.NodeStats{
+		server.WriteJSON(w, wire.NodeStats{
 			ID: p.cfg.ID, Role: cluster.RoleProxy,
 			SmapVersion: p.smap.Load().Version, BMDVersion: p.bmd.Load().Version,
 			SpansExported: tp.Exported(), SpansDropped: tp.Dropped(), TracingEnabled: tp.Enabled(),
 			UptimeSeconds: int64(time.Since(p.started).Seconds()),
 		})
 	default:
-		p.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "unknown %s=%q (want smap, bmd or stats)", api.QparamWhat, what))
+		p.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "unknown %s=%q (want smap, bmd or stats)", wire.QparamWhat, what))
 	}
 }
 
 // redirect answers an object request with a 307 to the owning target. The
 // Location keeps the path and query, adds pid and utm, and carries this
 // span's trace context.
-func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request, rt api.Route) {
+func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request, rt server.Route) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
 	default:
-		p.writeError(w, r, api.ErrMethod(r))
+		p.writeError(w, r, server.ErrMethod(r))
 		return
 	}
 	if p.bmd.Load().Get(rt.Bucket) == nil {
@@ -111,8 +112,8 @@ func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request, rt api.Route) {
 	ctx := r.Context()
 	trace.SpanFromContext(ctx).SetAttributes(attribute.String("ais.target", t.ID))
 	q := r.URL.Query()
-	q.Set(api.QparamProxyID, p.cfg.ID)
-	q.Set(api.QparamUnixTime, strconv.FormatInt(time.Now().UnixNano(), 36))
+	q.Set(wire.QparamProxyID, p.cfg.ID)
+	q.Set(wire.QparamUnixTime, strconv.FormatInt(time.Now().UnixNano(), 36))
 	tracing.InjectQuery(ctx, p.cfg.Tracing.Propagator(), q)
 	loc := t.URL() + r.URL.EscapedPath() + "?" + q.Encode()
 	w.Header().Set("Location", loc)

@@ -17,7 +17,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"miniais/api"
+	"miniais/api/server"
 	"miniais/cluster"
 	"miniais/fs"
 	"miniais/tracing"
@@ -156,7 +156,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 	tsrv.Handle(transport.KindPing, func(context.Context, *transport.Message, *transport.Header) ([]byte, error) { return nil, nil })
 
 	hsrv := &http.Server{
-		Handler:           p.cfg.Tracing.Handler(api.LimitConcurrency(p.router(), p.cfg.MaxConcurrent, p.cfg.ID, 1), spanName),
+		Handler:           p.cfg.Tracing.Handler(server.LimitConcurrency(p.router(), p.cfg.MaxConcurrent, p.cfg.ID, 1), spanName),
 		ReadHeaderTimeout: 10 * time.Second,
 		// The proxy reads only small control bodies and writes small replies.
 		ReadTimeout:    30 * time.Second,

@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
-	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tracing"
 	"miniais/transport"
@@ -237,8 +237,8 @@ func TestBucketTransaction(t *testing.T) {
 	}
 	resp, _ := do(t, "HEAD", p.url+"/v1/buckets/b1?provider=ais", "")
 	var props cluster.BucketProps
-	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Header.Get(api.HdrBucketProps)), &props) != nil || props.Checksum.Type != "xxhash2" {
-		t.Fatalf("HEAD bucket = %d, props %q", resp.StatusCode, resp.Header.Get(api.HdrBucketProps))
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Header.Get(wire.HdrBucketProps)), &props) != nil || props.Checksum.Type != "xxhash2" {
+		t.Fatalf("HEAD bucket = %d, props %q", resp.StatusCode, resp.Header.Get(wire.HdrBucketProps))
 	}
 	if resp, body := do(t, "POST", p.url+"/v1/buckets/b1", `{"action":"create-bck"}`); resp.StatusCode != 409 {
 		t.Fatalf("second create = %d %s, want 409", resp.StatusCode, body)
@@ -308,7 +308,7 @@ func TestBadRequests(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
 			}
-			var he api.HTTPError
+			var he wire.HTTPError
 			if err := json.Unmarshal([]byte(body), &he); err != nil || he.Status != tc.status || he.Message == "" || he.Node != "p1" {
 				t.Fatalf("error body %q (%v)", body, err)
 			}
@@ -430,25 +430,25 @@ func TestRestartKeepsState(t *testing.T) {
 }
 
 func TestMergePages(t *testing.T) {
-	page := func(token string, names ...string) *api.LsoResult {
-		r := &api.LsoResult{ContinuationToken: token}
+	page := func(token string, names ...string) *wire.LsoResult {
+		r := &wire.LsoResult{ContinuationToken: token}
 		for _, n := range names {
-			r.Entries = append(r.Entries, &api.LsoEntry{Name: n})
+			r.Entries = append(r.Entries, &wire.LsoEntry{Name: n})
 		}
 		return r
 	}
 	tests := []struct {
 		name      string
-		pages     []*api.LsoResult
+		pages     []*wire.LsoResult
 		size      int
 		want      string
 		wantToken string
 	}{
-		{"empty", []*api.LsoResult{page(""), page("")}, 10, "", ""},
-		{"interleaved", []*api.LsoResult{page("", "a", "c"), page("", "b", "d")}, 10, "a,b,c,d", ""},
-		{"cut at size", []*api.LsoResult{page("", "a", "c"), page("", "b", "d")}, 3, "a,b,c", "c"},
-		{"a target has more", []*api.LsoResult{page("b", "a", "b"), page("", "c")}, 10, "a,b,c", "c"},
-		{"an object on two targets during a move", []*api.LsoResult{page("", "a", "b"), page("", "b", "c")}, 10, "a,b,c", ""},
+		{"empty", []*wire.LsoResult{page(""), page("")}, 10, "", ""},
+		{"interleaved", []*wire.LsoResult{page("", "a", "c"), page("", "b", "d")}, 10, "a,b,c,d", ""},
+		{"cut at size", []*wire.LsoResult{page("", "a", "c"), page("", "b", "d")}, 3, "a,b,c", "c"},
+		{"a target has more", []*wire.LsoResult{page("b", "a", "b"), page("", "c")}, 10, "a,b,c", "c"},
+		{"an object on two targets during a move", []*wire.LsoResult{page("", "a", "b"), page("", "b", "c")}, 10, "a,b,c", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

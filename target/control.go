@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/fs"
 	"miniais/transport"
@@ -149,7 +149,7 @@ func (t *Target) handleTxnAbort(ctx context.Context, msg *transport.Message, _ *
 
 // handleList returns one sorted page of this target's objects of a bucket.
 func (t *Target) handleList(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
-	var lso api.ListObjsMsg
+	var lso wire.ListObjsMsg
 	if err := json.Unmarshal(msg.Header.Opaque, &lso); err != nil {
 		return nil, cluster.Errorf(cluster.ErrBadRequest, "malformed list message: %v", err)
 	}
@@ -162,7 +162,7 @@ func (t *Target) handleList(ctx context.Context, msg *transport.Message, _ *tran
 }
 
 // listPage lists one page of bck's objects on this target.
-func (t *Target) listPage(ctx context.Context, bck cluster.Bucket, lso api.ListObjsMsg) (*api.LsoResult, error) {
+func (t *Target) listPage(ctx context.Context, bck cluster.Bucket, lso wire.ListObjsMsg) (*wire.LsoResult, error) {
 	if err := bck.Validate(); err != nil {
 		return nil, err
 	}
@@ -173,15 +173,15 @@ func (t *Target) listPage(ctx context.Context, bck cluster.Bucket, lso api.ListO
 	if err != nil {
 		return nil, err
 	}
-	res := &api.LsoResult{ContinuationToken: next, Entries: make([]*api.LsoEntry, len(entries))}
+	res := &wire.LsoResult{ContinuationToken: next, Entries: make([]*wire.LsoEntry, len(entries))}
 	for i := range entries {
 		res.Entries[i] = t.entry(&entries[i])
 	}
 	return res, nil
 }
 
-func (t *Target) entry(a *fs.ObjectAttrs) *api.LsoEntry {
-	return &api.LsoEntry{
+func (t *Target) entry(a *fs.ObjectAttrs) *wire.LsoEntry {
+	return &wire.LsoEntry{
 		Name:     a.Name,
 		Size:     a.Size,
 		Checksum: a.Checksum.Value,

@@ -2,13 +2,12 @@ package target
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"time"
 
-	"miniais/api"
+	"miniais/cluster"
 )
 
 // stallReader cuts off a request body that stops sending: before a read it
@@ -33,10 +32,7 @@ func (s *stallReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		// 408: the client stopped sending, the node did nothing wrong.
-		err = &api.HTTPError{
-			Status:  http.StatusRequestTimeout,
-			Message: fmt.Sprintf("request body stalled: nothing received for %v: %v", s.timeout, err),
-		}
+		err = cluster.Errorf(cluster.ErrTimeout, "request body stalled: nothing received for %v: %v", s.timeout, err)
 	}
 	return n, err
 }

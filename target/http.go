@@ -8,19 +8,20 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
 // spanName names the server span of each request before routing.
-func spanName(r *http.Request) string { return api.SpanName(r) }
+func spanName(r *http.Request) string { return server.SpanName(r) }
 
 // router returns the target's v1 API handler.
 func (t *Target) router() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.inFlight.Add(1)
 		defer t.inFlight.Add(-1)
-		rt, err := api.ParseRoute(r)
+		rt, err := server.ParseRoute(r)
 		if err != nil {
 			t.writeError(w, r, err)
 			return
@@ -35,44 +36,44 @@ func (t *Target) router() http.Handler {
 			}
 		}
 		switch rt.Resource {
-		case api.ResHealth:
+		case wire.ResHealth:
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				t.writeError(w, r, api.ErrMethod(r))
+				t.writeError(w, r, server.ErrMethod(r))
 				return
 			}
 			w.WriteHeader(http.StatusOK)
-		case api.ResDaemon:
+		case wire.ResDaemon:
 			t.daemon(w, r)
-		case api.ResBuckets:
+		case wire.ResBuckets:
 			t.buckets(w, r, rt)
-		case api.ResObjects:
+		case wire.ResObjects:
 			t.objects(w, r, rt)
 		}
 	})
 }
 
 func (t *Target) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := api.StatusOf(err)
+	status := wire.StatusOf(err)
 	if status >= 500 {
 		t.log.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
-	api.WriteError(w, r, t.cfg.ID, err)
+	server.WriteError(w, r, t.cfg.ID, err)
 }
 
 // daemon serves GET /v1/daemon?what=smap|bmd|stats.
 func (t *Target) daemon(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		t.writeError(w, r, api.ErrMethod(r))
+		t.writeError(w, r, server.ErrMethod(r))
 		return
 	}
-	switch what := r.URL.Query().Get(api.QparamWhat); what {
-	case api.WhatSmap:
-		api.WriteJSON(w, t.smap.Load())
-	case api.WhatBMD:
-		api.WriteJSON(w, t.bmd.Load())
-	case api.WhatStats:
+	switch what := r.URL.Query().Get(wire.QparamWhat); what {
+	case wire.WhatSmap:
+		server.WriteJSON(w, t.smap.Load())
+	case wire.WhatBMD:
+		server.WriteJSON(w, t.bmd.Load())
+	case wire.WhatStats:
 		tp := t.cfg.Tracing
-		api.WriteJSON(w, api.NodeStats{
+		server.WriteJSON(w, wire.NodeStats{
 			ID: t.cfg.ID, Role: cluster.RoleTarget,
 			SmapVersion: t.smap.Load().Version, BMDVersion: t.bmd.Load().Version,
 			SpansExported: tp.Exported(), SpansDropped: tp.Dropped(), TracingEnabled: tp.Enabled(),
@@ -80,13 +81,13 @@ func (t *Target) daemon(w http.ResponseWriter, r *http.Request) {
 			InFlight:      t.inFlight.Load(),
 		})
 	default:
-		t.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "unknown %s=%q (want smap, bmd or stats)", api.QparamWhat, what))
+		t.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "unknown %s=%q (want smap, bmd or stats)", wire.QparamWhat, what))
 	}
 }
 
 // buckets serves HEAD and GET (this target's part of a listing) of
 // /v1/buckets/B; bucket changes go through the proxy.
-func (t *Target) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
+func (t *Target) buckets(w http.ResponseWriter, r *http.Request, rt server.Route) {
 	if rt.Bucket.Name == "" {
 		t.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "list buckets through the proxy"))
 		return
@@ -99,14 +100,14 @@ func (t *Target) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 			return
 		}
 		b, _ := json.Marshal(props)
-		w.Header().Set(api.HdrBucketProps, string(b))
+		w.Header().Set(wire.HdrBucketProps, string(b))
 		w.WriteHeader(http.StatusOK)
 	case http.MethodGet:
-		msg, err := api.ReadAction(r)
-		if err == nil && msg.Action != "" && msg.Action != api.ActList {
+		msg, err := server.ReadAction(r)
+		if err == nil && msg.Action != "" && msg.Action != wire.ActList {
 			err = cluster.Errorf(cluster.ErrBadRequest, "unknown action %q", msg.Action)
 		}
-		var lso api.ListObjsMsg
+		var lso wire.ListObjsMsg
 		if err == nil {
 			lso, err = msg.ListMsg()
 		}
@@ -119,10 +120,10 @@ func (t *Target) buckets(w http.ResponseWriter, r *http.Request, rt api.Route) {
 			t.writeError(w, r, err)
 			return
 		}
-		if err := api.WriteListing(w, r, res); err != nil {
+		if err := server.WriteListing(w, r, res); err != nil {
 			t.writeError(w, r, err)
 		}
 	default:
-		t.writeError(w, r, api.ErrMethod(r))
+		t.writeError(w, r, server.ErrMethod(r))
 	}
 }

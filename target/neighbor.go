@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 )
 
 // hdrLocalOnly on a GET or HEAD asks a target to answer from its own
@@ -21,7 +22,7 @@ const hdrLocalOnly = "Ais-Local-Only"
 // directly for an object it does not own answers 404 as before), and the
 // targets it asks answer from their own disks. It reports whether it served
 // the request.
-func (t *Target) fromNeighbors(w http.ResponseWriter, r *http.Request, rt api.Route) bool {
+func (t *Target) fromNeighbors(w http.ResponseWriter, r *http.Request, rt server.Route) bool {
 	if r.Header.Get(hdrLocalOnly) != "" {
 		return false
 	}
@@ -33,10 +34,10 @@ func (t *Target) fromNeighbors(w http.ResponseWriter, r *http.Request, rt api.Ro
 		if n.ID == t.cfg.ID {
 			continue
 		}
-		u := n.URL() + r.URL.EscapedPath() + "?" + api.QparamProvider + "=" + rt.Bucket.Provider
+		u := n.URL() + r.URL.EscapedPath() + "?" + wire.QparamProvider + "=" + rt.Bucket.Provider
 		if r.Method == http.MethodDelete {
 			// A target refuses a DELETE nobody routed: this one did.
-			u += "&" + api.QparamProxyID + "=" + t.cfg.ID + "&" + api.QparamUnixTime + "=" + strconv.FormatInt(time.Now().UnixNano(), 36)
+			u += "&" + wire.QparamProxyID + "=" + t.cfg.ID + "&" + wire.QparamUnixTime + "=" + strconv.FormatInt(time.Now().UnixNano(), 36)
 		}
 		req, err := http.NewRequestWithContext(r.Context(), r.Method, u, nil)
 		if err != nil {

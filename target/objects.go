@@ -10,13 +10,14 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/fs"
 )
 
 // objects serves /v1/objects/B/NAME.
-func (t *Target) objects(w http.ResponseWriter, r *http.Request, rt api.Route) {
+func (t *Target) objects(w http.ResponseWriter, r *http.Request, rt server.Route) {
 	err := t.checkRoute(r, rt)
 	if err == nil {
 		switch r.Method {
@@ -29,7 +30,7 @@ func (t *Target) objects(w http.ResponseWriter, r *http.Request, rt api.Route) {
 		case http.MethodDelete:
 			err = t.deleteObject(w, r, rt)
 		default:
-			err = api.ErrMethod(r)
+			err = server.ErrMethod(r)
 		}
 	}
 	if err != nil {
@@ -47,19 +48,19 @@ func (t *Target) bucketProps(bck cluster.Bucket) (*cluster.BucketProps, error) {
 }
 
 func setAttrHeaders(h http.Header, a *fs.ObjectAttrs) {
-	h.Set(api.HdrChecksumType, a.Checksum.Type)
-	h.Set(api.HdrChecksumValue, a.Checksum.Value)
-	h.Set(api.HdrVersion, a.Version)
-	h.Set(api.HdrAtime, strconv.FormatInt(a.Atime.UnixNano(), 10))
+	h.Set(wire.HdrChecksumType, a.Checksum.Type)
+	h.Set(wire.HdrChecksumValue, a.Checksum.Value)
+	h.Set(wire.HdrVersion, a.Version)
+	h.Set(wire.HdrAtime, strconv.FormatInt(a.Atime.UnixNano(), 10))
 }
 
-func (t *Target) putObject(w http.ResponseWriter, r *http.Request, rt api.Route) error {
+func (t *Target) putObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
 	if _, err := t.bucketProps(rt.Bucket); err != nil {
 		return err
 	}
 	opts := fs.PutOptions{
 		Size:     r.ContentLength,
-		Checksum: cluster.Checksum{Type: r.Header.Get(api.HdrChecksumType), Value: r.Header.Get(api.HdrChecksumValue)},
+		Checksum: cluster.Checksum{Type: r.Header.Get(wire.HdrChecksumType), Value: r.Header.Get(wire.HdrChecksumValue)},
 		MaxSize:  t.cfg.MaxObjectSize,
 	}
 	if opts.Checksum.Value != "" && opts.Checksum.Type == "" {
@@ -78,7 +79,7 @@ func (t *Target) putObject(w http.ResponseWriter, r *http.Request, rt api.Route)
 	return nil
 }
 
-func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt api.Route) error {
+func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
 	props, err := t.bucketProps(rt.Bucket)
 	if err != nil {
 		return err
@@ -119,7 +120,7 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt api.Route)
 	return nil
 }
 
-func (t *Target) headObject(w http.ResponseWriter, r *http.Request, rt api.Route) error {
+func (t *Target) headObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
 	if _, err := t.bucketProps(rt.Bucket); err != nil {
 		return err
 	}
@@ -133,16 +134,16 @@ func (t *Target) headObject(w http.ResponseWriter, r *http.Request, rt api.Route
 	h := w.Header()
 	setAttrHeaders(h, &attrs)
 	h.Set("Content-Length", strconv.FormatInt(attrs.Size, 10))
-	h.Set(api.HdrName, rt.Object)
-	h.Set(api.HdrBucketName, rt.Bucket.Name)
-	h.Set(api.HdrBucketProvider, rt.Bucket.Provider)
-	h.Set(api.HdrPresent, "true")
-	h.Set(api.HdrLocation, location(t.cfg.ID, attrs.Mountpath))
+	h.Set(wire.HdrName, rt.Object)
+	h.Set(wire.HdrBucketName, rt.Bucket.Name)
+	h.Set(wire.HdrBucketProvider, rt.Bucket.Provider)
+	h.Set(wire.HdrPresent, "true")
+	h.Set(wire.HdrLocation, location(t.cfg.ID, attrs.Mountpath))
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
 
-func (t *Target) deleteObject(w http.ResponseWriter, r *http.Request, rt api.Route) error {
+func (t *Target) deleteObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
 	if _, err := t.bucketProps(rt.Bucket); err != nil {
 		return err
 	}

@@ -4,7 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -17,22 +18,22 @@ import (
 // error wrapping cluster.ErrNotOwner (421), so that the client refreshes its
 // map. PUT and DELETE must come one way or the other; GET and HEAD may also
 // come with neither (a client that addresses the target on purpose).
-func (t *Target) checkRoute(r *http.Request, rt api.Route) error {
+func (t *Target) checkRoute(r *http.Request, rt server.Route) error {
 	q := r.URL.Query()
-	if q.Get(api.QparamProxyID) != "" && q.Get(api.QparamUnixTime) != "" {
+	if q.Get(wire.QparamProxyID) != "" && q.Get(wire.QparamUnixTime) != "" {
 		return nil
 	}
-	sv := q.Get(api.QparamSmap)
+	sv := q.Get(wire.QparamSmap)
 	if sv == "" {
 		if r.Method == http.MethodPut || r.Method == http.MethodDelete {
 			return cluster.Errorf(cluster.ErrBadRequest, "%s %s: expected to be redirected by the proxy (no %s/%s) or routed with a cluster map (no %s)",
-				r.Method, r.URL.Path, api.QparamProxyID, api.QparamUnixTime, api.QparamSmap)
+				r.Method, r.URL.Path, wire.QparamProxyID, wire.QparamUnixTime, wire.QparamSmap)
 		}
 		return nil
 	}
 	v, err := strconv.ParseInt(sv, 10, 64)
 	if err != nil {
-		return cluster.Errorf(cluster.ErrBadRequest, "malformed %s=%q", api.QparamSmap, sv)
+		return cluster.Errorf(cluster.ErrBadRequest, "malformed %s=%q", wire.QparamSmap, sv)
 	}
 	smap := t.smap.Load()
 	if v != smap.Version {

@@ -7,7 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -55,15 +56,15 @@ func TestCheckRoute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(tt.method, "/v1/objects/b/"+tt.object+"?provider=ais&"+tt.query, nil)
-			err := tg.checkRoute(r, api.Route{Resource: api.ResObjects, Bucket: bck, Object: tt.object})
+			err := tg.checkRoute(r, server.Route{Resource: wire.ResObjects, Bucket: bck, Object: tt.object})
 			switch {
 			case tt.want == nil && err != nil:
 				t.Fatalf("checkRoute: %v, want nil", err)
 			case tt.want != nil && !errors.Is(err, tt.want):
 				t.Fatalf("checkRoute: %v, want %v", err, tt.want)
 			}
-			if errors.Is(tt.want, cluster.ErrNotOwner) && api.StatusOf(err) != http.StatusMisdirectedRequest {
-				t.Errorf("status %d, want 421", api.StatusOf(err))
+			if errors.Is(tt.want, cluster.ErrNotOwner) && wire.StatusOf(err) != http.StatusMisdirectedRequest {
+				t.Errorf("status %d, want 421", wire.StatusOf(err))
 			}
 		})
 	}

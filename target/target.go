@@ -16,7 +16,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"miniais/api"
+	"miniais/api/server"
 	"miniais/cluster"
 	"miniais/fs"
 	"miniais/tracing"
@@ -191,7 +191,7 @@ func (t *Target) Run(ctx context.Context) error {
 	t.registerControl(tsrv)
 
 	hsrv := &http.Server{
-		Handler:           t.cfg.Tracing.Handler(api.LimitConcurrency(t.router(), t.cfg.MaxConcurrent, t.cfg.ID, 1), spanName),
+		Handler:           t.cfg.Tracing.Handler(server.LimitConcurrency(t.router(), t.cfg.MaxConcurrent, t.cfg.ID, 1), spanName),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

@@ -18,7 +18,7 @@ import (
 
 	"github.com/OneOfOne/xxhash"
 
-	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tracing"
 	"miniais/transport"
@@ -163,17 +163,17 @@ func TestObjectRoundTrip(t *testing.T) {
 			if resp.StatusCode != 200 {
 				t.Fatalf("PUT = %d %s", resp.StatusCode, body)
 			}
-			if got := resp.Header.Get(api.HdrChecksumValue); got != xxh(data) || resp.Header.Get(api.HdrChecksumType) != "xxhash2" {
+			if got := resp.Header.Get(wire.HdrChecksumValue); got != xxh(data) || resp.Header.Get(wire.HdrChecksumType) != "xxhash2" {
 				t.Fatalf("PUT checksum %q, want %q", got, xxh(data))
 			}
 			resp, body = request(t, "GET", obj, nil, nil)
-			if resp.StatusCode != 200 || !bytes.Equal(body, data) || resp.Header.Get(api.HdrChecksumValue) != xxh(data) {
+			if resp.StatusCode != 200 || !bytes.Equal(body, data) || resp.Header.Get(wire.HdrChecksumValue) != xxh(data) {
 				t.Fatalf("GET = %d, %d bytes, equal %v", resp.StatusCode, len(body), bytes.Equal(body, data))
 			}
 			resp, _ = request(t, "HEAD", obj, nil, nil)
-			if resp.StatusCode != 200 || resp.ContentLength != int64(size) || resp.Header.Get(api.HdrPresent) != "true" ||
-				resp.Header.Get(api.HdrName) != "dir/obj "+fmt.Sprint(size) || resp.Header.Get(api.HdrVersion) != "1" ||
-				!strings.HasPrefix(resp.Header.Get(api.HdrLocation), "t[t1]:mp[") {
+			if resp.StatusCode != 200 || resp.ContentLength != int64(size) || resp.Header.Get(wire.HdrPresent) != "true" ||
+				resp.Header.Get(wire.HdrName) != "dir/obj "+fmt.Sprint(size) || resp.Header.Get(wire.HdrVersion) != "1" ||
+				!strings.HasPrefix(resp.Header.Get(wire.HdrLocation), "t[t1]:mp[") {
 				t.Fatalf("HEAD = %d %v", resp.StatusCode, resp.Header)
 			}
 		})
@@ -205,9 +205,9 @@ func TestRefusals(t *testing.T) {
 		{"delete without redirect", "DELETE", "/v1/objects/b1/o", "", nil, 400},
 		{"missing bucket", "PUT", "/v1/objects/nope/o" + redirectQuery, good, nil, 404},
 		{"missing object", "GET", "/v1/objects/b1/nothing", "", nil, 404},
-		{"checksum mismatch", "PUT", "/v1/objects/b1/cks" + redirectQuery, good, map[string]string{api.HdrChecksumType: "xxhash2", api.HdrChecksumValue: "0000000000000000"}, 400},
+		{"checksum mismatch", "PUT", "/v1/objects/b1/cks" + redirectQuery, good, map[string]string{wire.HdrChecksumType: "xxhash2", wire.HdrChecksumValue: "0000000000000000"}, 400},
 		{"dotdot", "GET", "/v1/objects/b1/%2e%2e/etc/passwd", "", nil, 400},
-		{"wrong method", "PATCH", "/v1/objects/b1/o", "", nil, 400},
+		{"wrong method", "PATCH", "/v1/objects/b1/o", "", nil, 405},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,7 +222,7 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("an object refused for its checksum is visible: HEAD = %d", resp.StatusCode)
 	}
 	// A correct client checksum is accepted.
-	hdr := map[string]string{api.HdrChecksumType: "xxhash2", api.HdrChecksumValue: xxh([]byte(good))}
+	hdr := map[string]string{wire.HdrChecksumType: "xxhash2", wire.HdrChecksumValue: xxh([]byte(good))}
 	if resp, body := request(t, "PUT", tg.url+"/v1/objects/b1/cks"+redirectQuery, strings.NewReader(good), hdr); resp.StatusCode != 200 {
 		t.Fatalf("PUT with a matching checksum = %d %s", resp.StatusCode, body)
 	}
@@ -268,7 +268,7 @@ func TestListAndDelete(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("list = %d %s", resp.StatusCode, body)
 		}
-		var res api.LsoResult
+		var res wire.LsoResult
 		if err := json.Unmarshal(body, &res); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"miniais/api"
+	"miniais/api/wire"
 	"miniais/tests/harness"
 )
 
@@ -232,7 +233,7 @@ func checkClear4xx(t *testing.T, name, method string, rep rawReply, want int) {
 	if method == "HEAD" {
 		return
 	}
-	var he api.HTTPError
+	var he wire.HTTPError
 	if err := json.Unmarshal([]byte(rep.Body), &he); err != nil || he.Message == "" || he.Status != rep.Status {
 		t.Errorf("%s: %d with an unclear body %q", name, rep.Status, firstN(rep.Body, 200))
 	}

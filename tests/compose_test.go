@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tests/harness"
 )
@@ -54,7 +55,7 @@ func TestComposeCluster(t *testing.T) {
 		_, err := c.GetObject(ctx, bck, name, &buf, api.GetOptions{})
 		owner, _ := smap.Owner(bck.Uname(name))
 		if owner.ID == victim.ID {
-			var he *api.HTTPError
+			var he *wire.HTTPError
 			if !errors.As(err, &he) || he.Status != 503 {
 				t.Errorf("GET %s on the stopped target: %v, want 503", name, err)
 			}

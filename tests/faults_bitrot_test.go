@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tests/harness"
 )
@@ -73,7 +74,7 @@ func TestBitRot(t *testing.T) {
 	for _, opts := range []api.GetOptions{{}, {Offset: off - 10, Length: 20}} {
 		var buf bytes.Buffer
 		_, err := tc.GetObject(ctx, bck, "victim", &buf, opts)
-		var he *api.HTTPError
+		var he *wire.HTTPError
 		if !errors.As(err, &he) || he.Status < 400 || !errors.Is(err, cluster.ErrChecksum) {
 			t.Errorf("GET %+v of the rotten object: %v, want a checksum error", opts, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tests/harness"
 )
@@ -52,7 +53,7 @@ func TestLimits(t *testing.T) {
 			{"chunked", io.MultiReader(bytes.NewReader(big)), -1}, // not re-sendable, no length
 		} {
 			_, err := c.PutObject(ctx, bck, "big", tc.r, api.PutOptions{Size: tc.size})
-			var he *api.HTTPError
+			var he *wire.HTTPError
 			if !errors.As(err, &he) || he.Status != 413 || !errors.Is(err, cluster.ErrTooLarge) {
 				t.Errorf("PUT %d bytes %s: %v, want 413", len(big), tc.name, err)
 			}

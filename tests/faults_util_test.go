@@ -20,7 +20,7 @@ import (
 
 	"github.com/OneOfOne/xxhash"
 
-	"miniais/api"
+	"miniais/api/wire"
 	"miniais/tests/harness"
 )
 
@@ -136,7 +136,7 @@ func findObjectFile(t testing.TB, mountpaths []string, bucket, name string) stri
 }
 
 // nodeStats returns GET <url>/v1/daemon?what=stats.
-func nodeStats(ctx context.Context, url string) (*api.NodeStats, error) {
+func nodeStats(ctx context.Context, url string) (*wire.NodeStats, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/daemon?what=stats", nil)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func nodeStats(ctx context.Context, url string) (*api.NodeStats, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("stats of %s: %s", url, resp.Status)
 	}
-	var st api.NodeStats
+	var st wire.NodeStats
 	return &st, json.NewDecoder(resp.Body).Decode(&st)
 }
 

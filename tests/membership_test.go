@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tests/harness"
 )
@@ -91,7 +92,7 @@ func TestTargetDown(t *testing.T) {
 		var buf bytes.Buffer
 		_, err := c.GetObject(ctx, bck, name, &buf, api.GetOptions{})
 		if onVictim {
-			var he *api.HTTPError
+			var he *wire.HTTPError
 			if !errors.Is(err, cluster.ErrUnavailable) || !errors.As(err, &he) || he.Status != 503 || !strings.Contains(he.Message, victim.ID) {
 				t.Errorf("GET %s on the dead target: %v, want 503 naming %s", name, err, victim.ID)
 			}

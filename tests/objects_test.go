@@ -16,6 +16,7 @@ import (
 	"github.com/OneOfOne/xxhash"
 
 	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tests/harness"
 )
@@ -205,7 +206,7 @@ func TestErrors(t *testing.T) {
 	if _, err := c.GetObject(ctx, bck, "nothing", &bytes.Buffer{}, api.GetOptions{}); !errors.Is(err, cluster.ErrNotFound) {
 		t.Errorf("GET missing object: %v", err)
 	}
-	var he *api.HTTPError
+	var he *wire.HTTPError
 	_, err := c.PutObject(ctx, bck, "cks", strings.NewReader("data"), api.PutOptions{Size: 4, Checksum: cluster.Checksum{Type: "xxhash2", Value: "0123456789abcdef"}})
 	if !errors.As(err, &he) || he.Status != 400 || !strings.Contains(he.Message, "checksum") {
 		t.Errorf("PUT with a wrong checksum: %v", err)

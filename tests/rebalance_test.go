@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tests/harness"
 )
@@ -16,7 +17,7 @@ import (
 // headLocal asks one target whether it holds an object on its own disks.
 func headLocal(t *testing.T, ctx context.Context, base string, bck cluster.Bucket, name string) int {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, base+api.ObjectPath(bck.Name, name)+"?"+api.QparamProvider+"="+bck.Provider, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, base+api.ObjectPath(bck.Name, name)+"?"+wire.QparamProvider+"="+bck.Provider, nil)
 	req.Header.Set("Ais-Local-Only", "true")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

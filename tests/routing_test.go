@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"miniais/api"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/tests/harness"
 )
@@ -101,13 +102,13 @@ func TestDirectRoutingStaleMap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
-			u := fmt.Sprintf("%s%s?%s=ais&%s=%d", tt.node.URL(), api.ObjectPath(bck.Name, name), api.QparamProvider, api.QparamSmap, tt.version)
+			u := fmt.Sprintf("%s%s?%s=ais&%s=%d", tt.node.URL(), api.ObjectPath(bck.Name, name), wire.QparamProvider, wire.QparamSmap, tt.version)
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPut, u, strings.NewReader("x"))
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var he api.HTTPError
+			var he wire.HTTPError
 			json.NewDecoder(resp.Body).Decode(&he)
 			resp.Body.Close()
 			if resp.StatusCode != tt.want {
@@ -191,7 +192,7 @@ func waitTargets(t *testing.T, ctx context.Context, cl *harness.Cluster, n int) 
 }
 
 func targetMapVersion(ctx context.Context, base string) (int64, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+api.PathDaemon+"?"+api.QparamWhat+"="+api.WhatSmap, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+wire.PathDaemon+"?"+wire.QparamWhat+"="+wire.WhatSmap, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err
@@ -208,7 +209,7 @@ func targetMapVersion(ctx context.Context, base string) (int64, error) {
 // directly (it answers from its own mountpaths).
 func headOn(t *testing.T, ctx context.Context, base string, bck cluster.Bucket, name string) int {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, base+api.ObjectPath(bck.Name, name)+"?"+api.QparamProvider+"="+bck.Provider, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, base+api.ObjectPath(bck.Name, name)+"?"+wire.QparamProvider+"="+bck.Provider, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("HEAD on %s: %v", base, err)

@@ -50,39 +50,19 @@ func (e *RemoteError) Unwrap() []error {
 	return []error{ErrRemote}
 }
 
-// errKinds maps the cluster sentinels to their wire names, in the order a
-// handler's error is tested against them.
-var errKinds = [...]struct {
-	name string
-	err  error
-}{
-	{"not-found", cluster.ErrNotFound},
-	{"exists", cluster.ErrExists},
-	{"bad-name", cluster.ErrBadName},
-	{"bad-request", cluster.ErrBadRequest},
-	{"unavailable", cluster.ErrUnavailable},
-	{"checksum", cluster.ErrChecksum},
-	{"too-large", cluster.ErrTooLarge},
-	{"not-owner", cluster.ErrNotOwner},
-}
-
-// ErrKindOf returns the wire name of the cluster sentinel that err wraps,
-// or "" if it wraps none.
+// ErrKindOf returns the wire name of the cluster error kind that err wraps
+// (cluster.Kinds), or "" if it wraps none.
 func ErrKindOf(err error) string {
-	for _, k := range errKinds {
-		if errors.Is(err, k.err) {
-			return k.name
-		}
+	if k := cluster.KindOf(err); k != nil {
+		return k.Name
 	}
 	return ""
 }
 
 // sentinelOf is the inverse of ErrKindOf; nil for "" or an unknown name.
 func sentinelOf(kind string) error {
-	for _, k := range errKinds {
-		if k.name == kind {
-			return k.err
-		}
+	if k := cluster.KindNamed(kind); k != nil {
+		return k.Err
 	}
 	return nil
 }

@@ -23,7 +23,8 @@ import (
 	"github.com/OneOfOne/xxhash"
 	"github.com/tinylib/msgp/msgp"
 
-	"miniais/api"
+	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -83,23 +84,23 @@ func (c *Cluster) Object(bucket, name string) ([]byte, bool) {
 func Checksum(data []byte) string { return fmt.Sprintf("%016x", xxhash.Checksum64(data)) }
 
 func (c *Cluster) fail(w http.ResponseWriter, r *http.Request, err error) {
-	api.WriteError(w, r, "fake", err)
+	server.WriteError(w, r, "fake", err)
 }
 
 func (c *Cluster) serveProxy(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
-	case p == api.PathHealth:
+	case p == wire.PathHealth:
 		w.WriteHeader(http.StatusOK)
-	case p == api.PathDaemon && r.URL.Query().Get(api.QparamWhat) == api.WhatSmap:
+	case p == wire.PathDaemon && r.URL.Query().Get(wire.QparamWhat) == wire.WhatSmap:
 		px := cluster.NewNode("p1", cluster.RoleProxy, c.Proxy.Listener.Addr().String(), "127.0.0.1:9080")
 		m := cluster.NewMap("fake-uuid", px)
 		m.Targets["t1"] = cluster.NewNode("t1", cluster.RoleTarget, c.Target.Listener.Addr().String(), "127.0.0.1:9081")
 		m.Version = 3
 		writeJSON(w, m)
-	case p == api.PathBuckets || strings.HasPrefix(p, api.PathBuckets+"/"):
-		c.serveBuckets(w, r, strings.TrimPrefix(strings.TrimPrefix(p, api.PathBuckets), "/"))
-	case strings.HasPrefix(p, api.PathObjects+"/"):
+	case p == wire.PathBuckets || strings.HasPrefix(p, wire.PathBuckets+"/"):
+		c.serveBuckets(w, r, strings.TrimPrefix(strings.TrimPrefix(p, wire.PathBuckets), "/"))
+	case strings.HasPrefix(p, wire.PathObjects+"/"):
 		if r.Method == http.MethodPut && c.ProxyReadsBody {
 			n, _ := io.Copy(io.Discard, r.Body)
 			c.mu.Lock()
@@ -107,8 +108,8 @@ func (c *Cluster) serveProxy(w http.ResponseWriter, r *http.Request) {
 			c.mu.Unlock()
 		}
 		q := r.URL.Query()
-		q.Set(api.QparamProxyID, "p1")
-		q.Set(api.QparamUnixTime, strconv.FormatInt(time.Now().UnixNano(), 36))
+		q.Set(wire.QparamProxyID, "p1")
+		q.Set(wire.QparamUnixTime, strconv.FormatInt(time.Now().UnixNano(), 36))
 		loc := c.Target.URL + r.URL.EscapedPath() + "?" + q.Encode()
 		http.Redirect(w, r, loc, http.StatusTemporaryRedirect)
 	default:
@@ -117,12 +118,12 @@ func (c *Cluster) serveProxy(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", api.ContentJSON)
+	w.Header().Set("Content-Type", wire.ContentJSON)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
 func (c *Cluster) serveBuckets(w http.ResponseWriter, r *http.Request, name string) {
-	var msg api.ActionMsg
+	var msg wire.ActionMsg
 	if r.Body != nil {
 		b, _ := io.ReadAll(r.Body)
 		if len(b) > 0 {
@@ -143,13 +144,13 @@ func (c *Cluster) serveBuckets(w http.ResponseWriter, r *http.Request, name stri
 	objs, exists := c.buckets[name]
 	switch {
 	case r.Method == http.MethodGet && name == "":
-		out := []api.BucketEntry{}
+		out := []wire.BucketEntry{}
 		for n := range c.buckets {
-			out = append(out, api.BucketEntry{Name: n, Provider: cluster.ProviderAIS})
+			out = append(out, wire.BucketEntry{Name: n, Provider: cluster.ProviderAIS})
 		}
-		slices.SortFunc(out, func(a, b api.BucketEntry) int { return strings.Compare(a.Name, b.Name) })
+		slices.SortFunc(out, func(a, b wire.BucketEntry) int { return strings.Compare(a.Name, b.Name) })
 		writeJSON(w, out)
-	case r.Method == http.MethodPost && msg.Action == api.ActCreateBck:
+	case r.Method == http.MethodPost && msg.Action == wire.ActCreateBck:
 		if exists {
 			c.fail(w, r, cluster.Errorf(cluster.ErrExists, "bucket %q", name))
 			return
@@ -157,11 +158,11 @@ func (c *Cluster) serveBuckets(w http.ResponseWriter, r *http.Request, name stri
 		c.buckets[name] = map[string]*object{}
 	case !exists:
 		c.fail(w, r, cluster.Errorf(cluster.ErrNotFound, "bucket \"ais://%s\"", name))
-	case r.Method == http.MethodDelete && msg.Action == api.ActDestroyBck:
+	case r.Method == http.MethodDelete && msg.Action == wire.ActDestroyBck:
 		delete(c.buckets, name)
 	case r.Method == http.MethodHead:
 		props, _ := json.Marshal(cluster.DefaultBucketProps(1, time.Unix(0, 0)))
-		w.Header().Set(api.HdrBucketProps, string(props))
+		w.Header().Set(wire.HdrBucketProps, string(props))
 	case r.Method == http.MethodGet:
 		c.list(w, r, objs, msg)
 	default:
@@ -170,8 +171,8 @@ func (c *Cluster) serveBuckets(w http.ResponseWriter, r *http.Request, name stri
 }
 
 // list pages objs by name; the continuation token is the last name sent.
-func (c *Cluster) list(w http.ResponseWriter, r *http.Request, objs map[string]*object, msg api.ActionMsg) {
-	var lm api.ListObjsMsg
+func (c *Cluster) list(w http.ResponseWriter, r *http.Request, objs map[string]*object, msg wire.ActionMsg) {
+	var lm wire.ListObjsMsg
 	if len(msg.Value) > 0 {
 		if err := json.Unmarshal(msg.Value, &lm); err != nil {
 			c.fail(w, r, cluster.Errorf(cluster.ErrBadRequest, "bad list message: %v", err))
@@ -185,20 +186,20 @@ func (c *Cluster) list(w http.ResponseWriter, r *http.Request, objs map[string]*
 		}
 	}
 	slices.Sort(names)
-	res := &api.LsoResult{Entries: []*api.LsoEntry{}}
+	res := &wire.LsoResult{Entries: []*wire.LsoEntry{}}
 	if lm.PageSize > 0 && int64(len(names)) > lm.PageSize {
 		names = names[:lm.PageSize]
 		res.ContinuationToken = names[len(names)-1]
 	}
 	for _, n := range names {
 		o := objs[n]
-		res.Entries = append(res.Entries, &api.LsoEntry{
+		res.Entries = append(res.Entries, &wire.LsoEntry{
 			Name: n, Size: int64(len(o.data)), Checksum: Checksum(o.data),
 			Version: strconv.Itoa(o.version), Atime: o.mtime.Format(time.RFC3339Nano),
 		})
 	}
-	if r.Header.Get("Accept") == api.ContentMsgpack {
-		w.Header().Set("Content-Type", api.ContentMsgpack)
+	if r.Header.Get("Accept") == wire.ContentMsgpack {
+		w.Header().Set("Content-Type", wire.ContentMsgpack)
 		_ = msgp.Encode(w, res)
 		return
 	}
@@ -209,7 +210,7 @@ func (c *Cluster) serveTarget(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	c.requests = append(c.requests, r.Method+" "+r.URL.Path)
 	c.mu.Unlock()
-	rest, ok := strings.CutPrefix(r.URL.Path, api.PathObjects+"/")
+	rest, ok := strings.CutPrefix(r.URL.Path, wire.PathObjects+"/")
 	if !ok {
 		c.fail(w, r, cluster.Errorf(cluster.ErrBadRequest, "unknown path %q", r.URL.Path))
 		return
@@ -220,7 +221,7 @@ func (c *Cluster) serveTarget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	if (r.Method == http.MethodPut || r.Method == http.MethodDelete) && q.Get(api.QparamProxyID) == "" {
+	if (r.Method == http.MethodPut || r.Method == http.MethodDelete) && q.Get(wire.QparamProxyID) == "" {
 		c.fail(w, r, cluster.Errorf(cluster.ErrBadRequest, "%s %s: expected to be redirected", r.Method, r.URL.Path))
 		return
 	}
@@ -248,11 +249,11 @@ func (c *Cluster) serveTarget(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	setAttrs(h, o)
 	if r.Method == http.MethodHead {
-		h.Set(api.HdrName, name)
-		h.Set(api.HdrBucketName, bucket)
-		h.Set(api.HdrBucketProvider, cluster.ProviderAIS)
-		h.Set(api.HdrPresent, "true")
-		h.Set(api.HdrLocation, "t[t1]:mp[/fake]")
+		h.Set(wire.HdrName, name)
+		h.Set(wire.HdrBucketName, bucket)
+		h.Set(wire.HdrBucketProvider, cluster.ProviderAIS)
+		h.Set(wire.HdrPresent, "true")
+		h.Set(wire.HdrLocation, "t[t1]:mp[/fake]")
 		h.Set("Content-Length", strconv.Itoa(len(o.data)))
 		return
 	}
@@ -260,10 +261,10 @@ func (c *Cluster) serveTarget(w http.ResponseWriter, r *http.Request) {
 }
 
 func setAttrs(h http.Header, o *object) {
-	h.Set(api.HdrChecksumType, cluster.ChecksumXXHash2)
-	h.Set(api.HdrChecksumValue, Checksum(o.data))
-	h.Set(api.HdrVersion, strconv.Itoa(o.version))
-	h.Set(api.HdrAtime, o.mtime.Format(time.RFC3339Nano))
+	h.Set(wire.HdrChecksumType, cluster.ChecksumXXHash2)
+	h.Set(wire.HdrChecksumValue, Checksum(o.data))
+	h.Set(wire.HdrVersion, strconv.Itoa(o.version))
+	h.Set(wire.HdrAtime, o.mtime.Format(time.RFC3339Nano))
 }
 
 func (c *Cluster) put(w http.ResponseWriter, r *http.Request, bucket, name string) {
@@ -272,7 +273,7 @@ func (c *Cluster) put(w http.ResponseWriter, r *http.Request, bucket, name strin
 		c.fail(w, r, fmt.Errorf("read body: %w", err))
 		return
 	}
-	if v := r.Header.Get(api.HdrChecksumValue); v != "" && v != Checksum(data) {
+	if v := r.Header.Get(wire.HdrChecksumValue); v != "" && v != Checksum(data) {
 		c.fail(w, r, cluster.Errorf(cluster.ErrChecksum, "PUT %s: content has %s", name, Checksum(data)))
 		return
 	}

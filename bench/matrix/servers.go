@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"miniais/api"
+	"miniais/api/wire"
 )
 
 // servers is one running system under test.
@@ -45,7 +46,7 @@ func startRef(ctx context.Context, cfg *Config, dir string) (*servers, error) {
 		return nil, err
 	}
 	s := &servers{endpoint: "http://" + addr, procs: []*process{p}, dir: dir}
-	if err := waitHTTP(ctx, s.endpoint+api.PathHealth, 20*time.Second, p); err != nil {
+	if err := waitHTTP(ctx, s.endpoint+wire.PathHealth, 20*time.Second, p); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func startCluster(ctx context.Context, cfg *Config, bin, dir string, env []strin
 		}
 		s.targets = append(s.targets, p)
 	}
-	if err := waitHTTP(ctx, s.endpoint+api.PathHealth, 30*time.Second, s.procs...); err != nil {
+	if err := waitHTTP(ctx, s.endpoint+wire.PathHealth, 30*time.Second, s.procs...); err != nil {
 		s.stop()
 		return nil, err
 	}

@@ -29,7 +29,7 @@ import (
 
 	"github.com/OneOfOne/xxhash"
 
-	"miniais/api"
+	"miniais/api/wire"
 )
 
 // Config configures a Server.
@@ -66,18 +66,18 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
-	case p == api.PathHealth:
+	case p == wire.PathHealth:
 		w.WriteHeader(http.StatusOK)
-	case strings.HasPrefix(p, api.PathBuckets+"/"):
+	case strings.HasPrefix(p, wire.PathBuckets+"/"):
 		// Every bucket exists; its listing is empty.
-		w.Header().Set(api.HdrBucketProps, "{}")
-		w.Header().Set("Content-Type", api.ContentJSON)
+		w.Header().Set(wire.HdrBucketProps, "{}")
+		w.Header().Set("Content-Type", wire.ContentJSON)
 		w.WriteHeader(http.StatusOK)
 		if r.Method == http.MethodGet {
 			io.WriteString(w, "{}")
 		}
-	case strings.HasPrefix(p, api.PathObjects+"/"):
-		s.object(w, r, strings.TrimPrefix(p, api.PathObjects+"/"))
+	case strings.HasPrefix(p, wire.PathObjects+"/"):
+		s.object(w, r, strings.TrimPrefix(p, wire.PathObjects+"/"))
 	default:
 		http.Error(w, "not found", http.StatusNotFound)
 	}

@@ -1,18 +1,11 @@
-package api
+package server
 
 import (
 	"net/http"
 	"strings"
 
+	"miniais/api/wire"
 	"miniais/cluster"
-)
-
-// Resources of the v1 API: the first path segment after "/v1/".
-const (
-	ResBuckets = "buckets"
-	ResObjects = "objects"
-	ResHealth  = "health"
-	ResDaemon  = "daemon"
 )
 
 // Route is a parsed and validated v1 request path.
@@ -38,21 +31,21 @@ func ParseRoute(r *http.Request) (Route, error) {
 	res, rest, _ := strings.Cut(rest, "/")
 	rt := Route{Resource: res}
 	switch res {
-	case ResHealth, ResDaemon:
+	case wire.ResHealth, wire.ResDaemon:
 		if rest != "" {
 			return Route{}, cluster.Errorf(cluster.ErrNotFound, "unknown path %q", r.URL.Path)
 		}
 		return rt, nil
-	case ResBuckets, ResObjects:
+	case wire.ResBuckets, wire.ResObjects:
 	default:
 		return Route{}, cluster.Errorf(cluster.ErrNotFound, "unknown path %q", r.URL.Path)
 	}
 	bname, obj, hasObj := strings.Cut(rest, "/")
-	rt.Bucket = cluster.Bucket{Provider: r.URL.Query().Get(QparamProvider), Name: bname}
+	rt.Bucket = cluster.Bucket{Provider: r.URL.Query().Get(wire.QparamProvider), Name: bname}
 	if rt.Bucket.Provider == "" {
 		rt.Bucket.Provider = cluster.ProviderAIS
 	}
-	if res == ResBuckets {
+	if res == wire.ResBuckets {
 		if hasObj && obj != "" {
 			return Route{}, cluster.Errorf(cluster.ErrBadName, "bucket path %q has extra segments", r.URL.Path)
 		}

@@ -1,4 +1,4 @@
-package api
+package wire
 
 // WhatStats and WhatBMD are further values of QparamWhat on GET /v1/daemon.
 const (

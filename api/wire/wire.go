@@ -1,4 +1,4 @@
-package api
+package wire
 
 //go:generate go tool msgp -file=wire.go -o=wire_gen.go -tests=false
 //msgp:ignore ActionMsg ListObjsMsg BucketEntry Namespace HTTPError
@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"miniais/cluster"
 )
@@ -54,6 +53,8 @@ const (
 	// HdrCallerName names the calling node on intra-cluster requests; it
 	// fills HTTPError.Caller.
 	HdrCallerName = "Ais-Caller-Name"
+	// HdrError carries the JSON error of a failed HEAD (which has no body).
+	HdrError = "Hdr-Error"
 )
 
 // Query parameter names.
@@ -136,7 +137,8 @@ type Namespace struct {
 
 // HTTPError is the JSON body of a non-2xx reply (api-v1.md "Errors"). On the
 // client side it is the error returned for any non-2xx status; errors.Is
-// matches it against the cluster sentinel errors (see Unwrap).
+// matches it against the cluster sentinel errors (see Unwrap). HEAD replies
+// carry it in the HdrError header instead of a body, as AIStore's do.
 type HTTPError struct {
 	Message    string `json:"message"`
 	Method     string `json:"method"`
@@ -145,10 +147,16 @@ type HTTPError struct {
 	Caller     string `json:"caller"`
 	Node       string `json:"node"`
 	Status     int    `json:"status"`
+	// Kind is the wire name of the error's cluster.Kind ("" for none).
+	Kind string `json:"kind,omitempty"`
+	// TCode is AIStore's type code of the kind (its clients test a few).
+	TCode string `json:"tcode,omitempty"`
+	// TraceID is the trace of the failed request, when it was traced.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // Error returns the message, prefixed by the status when the message is
-// empty (HEAD replies carry no body).
+// empty.
 func (e *HTTPError) Error() string {
 	if e.Message == "" {
 		return fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
@@ -156,48 +164,19 @@ func (e *HTTPError) Error() string {
 	return e.Message
 }
 
-// sentinels are the error kinds in the order Unwrap tries to recognize them
-// from the message text.
-var sentinels = [...]error{
-	cluster.ErrNotFound, cluster.ErrExists, cluster.ErrBadName, cluster.ErrBadRequest,
-	cluster.ErrUnavailable, cluster.ErrChecksum, cluster.ErrTooLarge, cluster.ErrNotOwner,
-}
-
-// Unwrap returns the cluster sentinel errors that e stands for: the one its
-// status maps to (404 ErrNotFound, 409 ErrExists, 400 ErrBadRequest, 413
-// ErrTooLarge, 421 ErrNotOwner, 503 ErrUnavailable) and, when the server's
-// message ends with a sentinel's text (as cluster.Errorf produces), that one
-// too, so that ErrBadName and ErrChecksum survive the wire.
+// Unwrap returns the cluster sentinels that e stands for: the kind its Kind
+// names, when the reply carried one, and the first kind of its status (see
+// cluster.Kinds), so that a 400 for a bad name is both ErrBadName and
+// ErrBadRequest.
 func (e *HTTPError) Unwrap() []error {
 	var out []error
-	if s := sentinelOf(e.Status); s != nil {
-		out = append(out, s)
+	if k := cluster.KindNamed(e.Kind); k != nil {
+		out = append(out, k.Err)
 	}
-	for _, s := range sentinels {
-		if strings.HasSuffix(e.Message, s.Error()) && (len(out) == 0 || out[0] != s) {
-			out = append(out, s)
-			break
-		}
+	if k := cluster.KindOfStatus(e.Status); k != nil && (len(out) == 0 || out[0] != k.Err) {
+		out = append(out, k.Err)
 	}
 	return out
-}
-
-func sentinelOf(status int) error {
-	switch status {
-	case http.StatusNotFound:
-		return cluster.ErrNotFound
-	case http.StatusConflict:
-		return cluster.ErrExists
-	case http.StatusBadRequest:
-		return cluster.ErrBadRequest
-	case http.StatusRequestEntityTooLarge:
-		return cluster.ErrTooLarge
-	case http.StatusMisdirectedRequest:
-		return cluster.ErrNotOwner
-	case http.StatusServiceUnavailable:
-		return cluster.ErrUnavailable
-	}
-	return nil
 }
 
 // StatusClientClosed is the status logged for a request whose client went
@@ -205,58 +184,41 @@ func sentinelOf(status int) error {
 const StatusClientClosed = 499
 
 // StatusOf maps an error to an HTTP status. It is the one place in miniais
-// where error kinds become status codes:
+// where errors become status codes: a cluster error kind gets the status of
+// its row in cluster.Kinds; besides those,
 //
-//	cluster.ErrNotFound                                   404 Not Found
-//	cluster.ErrExists                                     409 Conflict
-//	cluster.ErrCorrupt (a stored object failed validation) 500 Internal Server Error
-//	cluster.ErrBadName, ErrBadRequest, ErrChecksum        400 Bad Request
-//	cluster.ErrTooLarge, *http.MaxBytesError              413 Request Entity Too Large
-//	cluster.ErrNotOwner                                   421 Misdirected Request
-//	cluster.ErrUnavailable                                503 Service Unavailable
-//	context.Canceled                                      499 (client closed the request)
-//	context.DeadlineExceeded                              504 Gateway Timeout
-//	*HTTPError (relayed from another node)                its Status
-//	nil                                                   200
-//	anything else                                         500 Internal Server Error
-//
-// ErrNotOwner gets 421 because the request reached a target that, by its
-// cluster map, does not own the object: a transient map-version skew that a
-// retry through the proxy resolves (and unlike 409 it cannot be mistaken for
-// "already exists").
+//	*http.MaxBytesError                413 Request Entity Too Large
+//	context.Canceled                   499 (client closed the request)
+//	context.DeadlineExceeded           504 Gateway Timeout
+//	*HTTPError (relayed from a node)   its Status
+//	nil                                200
+//	anything else                      500 Internal Server Error
 func StatusOf(err error) int {
 	var he *HTTPError
 	var mbe *http.MaxBytesError
-	switch {
-	case err == nil:
+	if err == nil {
 		return http.StatusOK
-	case errors.Is(err, cluster.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, cluster.ErrExists):
-		return http.StatusConflict
-	case errors.Is(err, cluster.ErrCorrupt):
-		return http.StatusInternalServerError // stored data went bad: not the client's fault
-	case errors.Is(err, cluster.ErrBadName), errors.Is(err, cluster.ErrBadRequest), errors.Is(err, cluster.ErrChecksum):
-		return http.StatusBadRequest
-	case errors.Is(err, cluster.ErrTooLarge), errors.As(err, &mbe):
+	}
+	if errors.As(err, &he) && he.Status >= 400 {
+		return he.Status
+	}
+	if k := cluster.KindOf(err); k != nil {
+		return k.Status
+	}
+	switch {
+	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, cluster.ErrNotOwner):
-		return http.StatusMisdirectedRequest
-	case errors.Is(err, cluster.ErrUnavailable):
-		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return StatusClientClosed
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
-	case errors.As(err, &he) && he.Status >= 400:
-		return he.Status
 	}
 	return http.StatusInternalServerError
 }
 
 // NewHTTPError builds the error body for err answering r on node nodeID.
 func NewHTTPError(r *http.Request, nodeID string, err error) *HTTPError {
-	return &HTTPError{
+	he := &HTTPError{
 		Message:    err.Error(),
 		Method:     r.Method,
 		URLPath:    r.URL.Path,
@@ -265,21 +227,48 @@ func NewHTTPError(r *http.Request, nodeID string, err error) *HTTPError {
 		Node:       nodeID,
 		Status:     StatusOf(err),
 	}
+	var relayed *HTTPError
+	if errors.As(err, &relayed) && relayed.Kind != "" {
+		he.Kind, he.TCode = relayed.Kind, relayed.TCode
+	} else if k := cluster.KindOf(err); k != nil {
+		he.Kind, he.TCode = k.Name, k.TCode
+	}
+	return he
 }
 
-// WriteError writes err as the JSON error body with status StatusOf(err). A
-// HEAD reply carries only the status. err must not be nil.
-func WriteError(w http.ResponseWriter, r *http.Request, nodeID string, err error) {
-	he := NewHTTPError(r, nodeID, err)
-	h := w.Header()
-	h.Del("Content-Length")
-	if r.Method == http.MethodHead {
-		w.WriteHeader(he.Status)
-		return
+// ListMsg decodes the message's value as a list-objects message (no value
+// gives the zero one). The error wraps cluster.ErrBadRequest.
+func (m ActionMsg) ListMsg() (ListObjsMsg, error) {
+	var lso ListObjsMsg
+	if len(m.Value) == 0 {
+		return lso, nil
 	}
-	body, _ := json.Marshal(he) // cannot fail: only strings and an int
-	h.Set("Content-Type", ContentJSON)
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(he.Status)
-	_, _ = w.Write(append(body, '\n'))
+	if err := json.Unmarshal(m.Value, &lso); err != nil {
+		return lso, cluster.Errorf(cluster.ErrBadRequest, "malformed list message: %v", err)
+	}
+	return lso, nil
 }
+
+// Resources of the v1 API: the first path segment after "/v1/".
+const (
+	ResBuckets = "buckets"
+	ResObjects = "objects"
+	ResHealth  = "health"
+	ResDaemon  = "daemon"
+)
+
+// QparamSmap is the query parameter of a directly routed object request: the
+// version of the cluster map the client routed it with (decimal). A target
+// serves such a request only when that version equals its own map's and it
+// is the HRW owner of the object; otherwise it answers 421 Misdirected
+// Request with an error wrapping cluster.ErrNotOwner.
+const QparamSmap = "smap"
+
+// ActSetBprops changes some of a bucket's properties (PATCH /v1/buckets/B).
+// The action message's value is a partial cluster.BucketProps in JSON: the
+// fields it names change, the others keep their values.
+const ActSetBprops = "set-bprops"
+
+// PresenceAll is the QparamPresence value the client sends when listing
+// buckets (AIStore's "present in the cluster").
+const PresenceAll = "2"

@@ -1,9 +1,10 @@
-package api
+package server
 
 import (
 	"net/http"
 	"strconv"
 
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -18,7 +19,7 @@ func LimitConcurrency(h http.Handler, n int, nodeID string, retryAfter int) http
 	slots := make(chan struct{}, n)
 	ra := strconv.Itoa(max(retryAfter, 1))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == PathHealth {
+		if r.URL.Path == wire.PathHealth {
 			h.ServeHTTP(w, r)
 			return
 		}

@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"net/http"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"miniais/api/wire"
 )
 
 // FuzzParseRoute feeds request-targets, as a client may send them, through
@@ -30,20 +32,20 @@ func FuzzParseRoute(f *testing.F) {
 		}
 		rt, err := ParseRoute(&http.Request{Method: http.MethodGet, URL: u})
 		if err != nil {
-			if StatusOf(err) < 400 || StatusOf(err) >= 500 {
-				t.Fatalf("ParseRoute(%q) error %v maps to %d", target, err, StatusOf(err))
+			if wire.StatusOf(err) < 400 || wire.StatusOf(err) >= 500 {
+				t.Fatalf("ParseRoute(%q) error %v maps to %d", target, err, wire.StatusOf(err))
 			}
 			return
 		}
 		switch rt.Resource {
-		case ResHealth, ResDaemon:
+		case wire.ResHealth, wire.ResDaemon:
 			return
-		case ResBuckets, ResObjects:
+		case wire.ResBuckets, wire.ResObjects:
 		default:
 			t.Fatalf("ParseRoute(%q) accepted resource %q", target, rt.Resource)
 		}
 		if rt.Bucket.Name == "" {
-			if rt.Resource == ResObjects {
+			if rt.Resource == wire.ResObjects {
 				t.Fatalf("ParseRoute(%q): object route without a bucket", target)
 			}
 			return
@@ -54,7 +56,7 @@ func FuzzParseRoute(f *testing.F) {
 		if strings.ContainsAny(rt.Bucket.Name, "/\x00") || rt.Bucket.Name == ".." {
 			t.Fatalf("ParseRoute(%q) accepted bucket %q", target, rt.Bucket.Name)
 		}
-		if rt.Resource == ResBuckets {
+		if rt.Resource == wire.ResBuckets {
 			if rt.Object != "" {
 				t.Fatalf("ParseRoute(%q): bucket route with object %q", target, rt.Object)
 			}

@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"encoding/json"
@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -16,15 +19,15 @@ func WriteJSON(w http.ResponseWriter, v any) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", ContentJSON)
+	w.Header().Set("Content-Type", wire.ContentJSON)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
 }
 
 // ErrMethod returns the error for a method that the path does not support
-// (it wraps cluster.ErrBadRequest).
+// (it wraps cluster.ErrMethod: 405).
 func ErrMethod(r *http.Request) error {
-	return cluster.Errorf(cluster.ErrBadRequest, "method %s is not supported on %s", r.Method, r.URL.Path)
+	return cluster.Errorf(cluster.ErrMethod, "method %s is not supported on %s", r.Method, r.URL.Path)
 }
 
 // MaxActionBody bounds the JSON action message of a request.
@@ -33,8 +36,8 @@ const MaxActionBody = 64 << 10
 // ReadAction decodes the optional JSON action message in r's body (none
 // gives the zero message). A "value" of null is dropped. Errors wrap
 // cluster.ErrBadRequest, or cluster.ErrTooLarge over MaxActionBody.
-func ReadAction(r *http.Request) (ActionMsg, error) {
-	var msg ActionMsg
+func ReadAction(r *http.Request) (wire.ActionMsg, error) {
+	var msg wire.ActionMsg
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxActionBody+1))
 	if err != nil {
 		return msg, cluster.Errorf(cluster.ErrBadRequest, "read request body: %v", err)
@@ -54,23 +57,10 @@ func ReadAction(r *http.Request) (ActionMsg, error) {
 	return msg, nil
 }
 
-// ListMsg decodes the message's value as a list-objects message (no value
-// gives the zero one). The error wraps cluster.ErrBadRequest.
-func (m ActionMsg) ListMsg() (ListObjsMsg, error) {
-	var lso ListObjsMsg
-	if len(m.Value) == 0 {
-		return lso, nil
-	}
-	if err := json.Unmarshal(m.Value, &lso); err != nil {
-		return lso, cluster.Errorf(cluster.ErrBadRequest, "malformed list message: %v", err)
-	}
-	return lso, nil
-}
-
 // WriteListing writes one page of an object listing, in msgpack when the
 // request accepts it, else in JSON.
-func WriteListing(w http.ResponseWriter, r *http.Request, res *LsoResult) error {
-	if r.Header.Get("Accept") != ContentMsgpack {
+func WriteListing(w http.ResponseWriter, r *http.Request, res *wire.LsoResult) error {
+	if r.Header.Get("Accept") != wire.ContentMsgpack {
 		WriteJSON(w, res)
 		return nil
 	}
@@ -78,8 +68,31 @@ func WriteListing(w http.ResponseWriter, r *http.Request, res *LsoResult) error 
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", ContentMsgpack)
+	w.Header().Set("Content-Type", wire.ContentMsgpack)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
 	return nil
+}
+
+// WriteError writes err as the JSON error body with status
+// wire.StatusOf(err), carrying the request's trace ID when it is traced. A
+// HEAD reply has no body: the same JSON goes into the wire.HdrError header,
+// as AIStore's nodes do. err must not be nil.
+func WriteError(w http.ResponseWriter, r *http.Request, nodeID string, err error) {
+	he := wire.NewHTTPError(r, nodeID, err)
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsSampled() {
+		he.TraceID = sc.TraceID().String()
+	}
+	body, _ := json.Marshal(he) // cannot fail: only strings and ints
+	h := w.Header()
+	h.Del("Content-Length")
+	if r.Method == http.MethodHead {
+		h.Set(wire.HdrError, string(body))
+		w.WriteHeader(he.Status)
+		return
+	}
+	h.Set("Content-Type", wire.ContentJSON)
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(he.Status)
+	_, _ = w.Write(append(body, '\n'))
 }
