@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"miniais/api"
+	"miniais/api/wire"
 	"miniais/tests/harness"
 )
 
@@ -51,8 +52,8 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("no reply to the in-flight PUT: %v", err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get(api.HdrChecksumValue) != xxh(body) {
-		t.Fatalf("in-flight PUT = %d, checksum %q", resp.StatusCode, resp.Header.Get(api.HdrChecksumValue))
+	if resp.StatusCode != 200 || resp.Header.Get(wire.HdrChecksumValue) != xxh(body) {
+		t.Fatalf("in-flight PUT = %d, checksum %q", resp.StatusCode, resp.Header.Get(wire.HdrChecksumValue))
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for tn.Running() {
