@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"testing"
+
+	"miniais/cluster"
 )
 
 var benchSizes = []struct {
@@ -32,6 +34,46 @@ func BenchmarkPut(b *testing.B) {
 					for b.Loop() {
 						r.Reset(data)
 						if _, err := s.Put(ctx, bck, "obj-"+sz.name, r, PutOptions{Size: int64(sz.size)}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkPutChecksum overwrites one object per size (fsync never) with
+// each bucket checksum type, and with a client checksum that the stored hash
+// verifies (xxhash into xxhash2, as aisloader sends) or that needs a second
+// hash (md5 into xxhash2).
+func BenchmarkPutChecksum(b *testing.B) {
+	s := newStore(b, 1)
+	bck := newBucket(b, s, "bench")
+	cases := []struct{ bucket, client string }{
+		{"xxhash2", ""}, {"xxhash2", "xxhash"}, {"xxhash2", "md5"},
+		{"md5", ""}, {"crc32c", ""}, {"sha256", ""}, {"sha512", ""}, {"none", ""},
+	}
+	for _, c := range cases {
+		name := "bucket=" + c.bucket
+		if c.client != "" {
+			name += "/client=" + c.client
+		}
+		b.Run(name, func(b *testing.B) {
+			for _, sz := range benchSizes[:2] {
+				b.Run(sz.name, func(b *testing.B) {
+					data := randBytes(sz.size, 1)
+					opts := PutOptions{Size: int64(sz.size), ChecksumType: c.bucket}
+					if c.client != "" {
+						opts.Checksum = cluster.Checksum{Type: c.client, Value: sumOf(b, c.client, data)}
+					}
+					r := bytes.NewReader(data)
+					ctx := context.Background()
+					b.SetBytes(int64(sz.size))
+					b.ReportAllocs()
+					for b.Loop() {
+						r.Reset(data)
+						if _, err := s.Put(ctx, bck, "obj-"+sz.name, r, opts); err != nil {
 							b.Fatal(err)
 						}
 					}

@@ -52,8 +52,11 @@
 //	0..1   'A' 'M'      magic
 //	2      0x01         format version
 //	uvarint             size in bytes
-//	string              checksum type ("xxhash2")
-//	string              checksum value (16 lowercase hex digits)
+//	string              checksum type: one of package checksum's seven
+//	                    ("xxhash2", "md5", "none", ...)
+//	string              checksum value in lowercase hex (16 digits for
+//	                    xxhash2, checksum.HexLen for each type); empty for
+//	                    type "none"
 //	string              version ("1", "2", ...)
 //	varint              atime, Unix nanoseconds
 //	uvarint             number of custom pairs, then each as string key,
@@ -62,12 +65,34 @@
 // An encoding may be at most [MaxMetaSize] bytes. A file without metadata (put
 // there by hand) is served with its size, version "1", its mtime as atime and
 // no checksum. Atime is the time of the Put: reads do not update it (that
-// would cost a metadata write per read).
+// would cost a metadata write per read). The format is the one written when
+// xxhash2 was the only type (the type was always a string), so objects stored
+// then read and validate unchanged.
+//
+// # Checksums
+//
+// Put computes the checksum of [PutOptions.ChecksumType] (the bucket's type;
+// "" means xxhash2) while it streams the body, and stores it. If the client
+// sent a checksum ([PutOptions.Checksum], in any of the seven types), Put
+// verifies it in the same pass: with the stored hash when the two types give
+// the same digest (equal, or xxhash and xxhash2), else with a second hash fed
+// the same buffers. A mismatch fails the Put with cluster.ErrChecksum;
+// [PutOptions.SkipVerify] (AIStore's skip_vc) drops the client's value
+// instead. In a bucket of type "none" nothing is computed and the client's
+// checksum, if any, is stored as sent, unchecked, as AIStore does; without
+// one the object is stored with type "none" and an empty value.
+//
+// Open with [GetOptions] Validate recomputes the stored checksum with its own
+// type, whatever the bucket's type is now. An object without a checksum value
+// (type "none", or a file without metadata) is validated by its size only; a
+// stored checksum of a type package checksum does not know is
+// cluster.ErrCorrupt. An unchecked client checksum stored in a none bucket is
+// validated like any other, so a wrong one shows up then as cluster.ErrCorrupt.
 //
 // # Durability and atomicity
 //
 // Put streams the body into <mp>/.work/put-<random> on the object's own
-// mountpath while computing the XXH64 (seed 0) checksum, then, with
+// mountpath while computing its checksum (see Checksums), then, with
 // [FsyncAlways], fsyncs the data, writes the metadata, fsyncs again, renames
 // the file into place and fsyncs the parent directory. Readers therefore see
 // the old object or the new one, never a partial one; a Put that fails (short

@@ -22,6 +22,16 @@ type ListOptions struct {
 	Token string
 	// PageSize is the most entries returned; 0 means DefaultPageSize.
 	PageSize int
+	// NamesOnly returns entries with only Name and Mountpath set: the
+	// listing reads no object's metadata.
+	NamesOnly bool
+	// NoRecursion lists only the names at the level of Prefix: each
+	// directory below it comes back once as an entry whose Name ends in '/'
+	// (a virtual directory: no other attribute is set), and nothing below it
+	// is read. Object names never end in '/'.
+	NoRecursion bool
+	// NoDirs, with NoRecursion, leaves the virtual directories out.
+	NoDirs bool
 }
 
 // List returns the objects of bck whose names start with opts.Prefix and are
@@ -51,7 +61,8 @@ func (s *Store) List(ctx context.Context, bck cluster.Bucket, opts ListOptions) 
 	if !s.BucketExists(bck) {
 		return nil, "", cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
 	}
-	c := &collector{s: s, bck: bck, prefix: opts.Prefix, token: opts.Token, keep: opts.PageSize + 1}
+	c := &collector{s: s, bck: bck, prefix: opts.Prefix, token: opts.Token, keep: opts.PageSize + 1,
+		noRecursion: opts.NoRecursion, noDirs: opts.NoDirs}
 	for _, mp := range mps {
 		if err := c.walk(ctx, mp, objectsDir(mp, bck), ""); err != nil {
 			return nil, "", err
@@ -65,6 +76,10 @@ func (s *Store) List(ctx context.Context, bck cluster.Bucket, opts ListOptions) 
 	}
 	entries = make([]ObjectAttrs, 0, len(items))
 	for _, it := range items {
+		if it.dir || opts.NamesOnly {
+			entries = append(entries, ObjectAttrs{Bucket: bck, Name: it.name, Mountpath: it.mp.Path})
+			continue
+		}
 		lk := s.stripe(bck.Uname(it.name))
 		lk.RLock()
 		a, err := s.head(it.mp, bck, it.name)
@@ -83,6 +98,7 @@ func (s *Store) List(ctx context.Context, bck cluster.Bucket, opts ListOptions) 
 type listItem struct {
 	name string
 	mp   *Mountpath
+	dir  bool // a virtual directory (NoRecursion); name ends in '/'
 }
 
 // collector gathers the smallest keep names that match a listing.
@@ -91,6 +107,8 @@ type collector struct {
 	bck           cluster.Bucket
 	prefix, token string
 	keep          int
+	noRecursion   bool
+	noDirs        bool
 	items         []listItem
 	full          bool   // items holds keep distinct names, none above max
 	max           string // valid when full
@@ -114,6 +132,14 @@ func (c *collector) walk(ctx context.Context, mp *Mountpath, dir, rel string) er
 			name = rel + "/" + name
 		}
 		switch {
+		case e.IsDir() && c.noRecursion && strings.HasPrefix(name+"/", c.prefix) && len(name)+1 > len(c.prefix):
+			// Below the prefix: a virtual directory, not walked.
+			if d := name + "/"; !c.noDirs && c.wantEntry(d) && cluster.ValidateObjectName(name) == nil {
+				c.items = append(c.items, listItem{d, mp, true})
+				if len(c.items) >= 2*c.keep {
+					c.compact()
+				}
+			}
 		case e.IsDir():
 			if c.wantDir(name) {
 				if err := c.walk(ctx, mp, dir+"/"+e.Name(), name); err != nil {
@@ -121,7 +147,7 @@ func (c *collector) walk(ctx context.Context, mp *Mountpath, dir, rel string) er
 				}
 			}
 		case e.Type().IsRegular() && c.wantName(name):
-			c.items = append(c.items, listItem{name, mp})
+			c.items = append(c.items, listItem{name: name, mp: mp})
 			if len(c.items) >= 2*c.keep {
 				c.compact()
 			}
@@ -146,8 +172,12 @@ func (c *collector) wantDir(d string) bool {
 }
 
 func (c *collector) wantName(n string) bool {
-	return strings.HasPrefix(n, c.prefix) && n > c.token && (!c.full || n <= c.max) &&
-		cluster.ValidateObjectName(n) == nil
+	return c.wantEntry(n) && cluster.ValidateObjectName(n) == nil
+}
+
+// wantEntry reports whether n falls in the listing's page.
+func (c *collector) wantEntry(n string) bool {
+	return strings.HasPrefix(n, c.prefix) && n > c.token && (!c.full || n <= c.max)
 }
 
 // compact sorts and de-duplicates the items (preferring the HRW copy) and

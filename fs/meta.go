@@ -22,7 +22,9 @@ type ObjectAttrs struct {
 	Name string
 	// Size is the length of the content in bytes.
 	Size int64
-	// Checksum is the content checksum, of type cluster.ChecksumXXHash2.
+	// Checksum is the content checksum, of the type Put stored it with
+	// (PutOptions.ChecksumType; in a none bucket, the client's checksum or
+	// {Type: "none"}); empty for a file without metadata.
 	Checksum cluster.Checksum
 	// Version is "1" for a new object and increments on every overwrite.
 	Version string

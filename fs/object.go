@@ -10,16 +10,18 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/OneOfOne/xxhash"
-
+	"miniais/checksum"
 	"miniais/cluster"
 )
 
 // GetOptions qualify an Open.
 type GetOptions struct {
-	// Validate re-reads the whole object and checks its checksum before
-	// Open returns; a mismatch fails Open with cluster.ErrCorrupt (which
-	// wraps cluster.ErrChecksum).
+	// Validate re-reads the whole object and checks its checksum, of the
+	// type it was stored with, before Open returns; a mismatch (or a stored
+	// type that package checksum does not know) fails Open with
+	// cluster.ErrCorrupt (which wraps cluster.ErrChecksum). An object stored
+	// without a checksum value (type checksum.None) is validated by its size
+	// only, which Open checks anyway.
 	Validate bool
 }
 
@@ -132,18 +134,21 @@ func (s *Store) open(bck cluster.Bucket, name, uname string) (*Object, error) {
 	return nil, s.notFound(bck, name)
 }
 
-// validate hashes the whole object with ReadAt and compares the checksum.
+// validate hashes the whole object with ReadAt and compares the checksum,
+// of whatever type it was stored with. An object stored without a checksum
+// value (type checksum.None, or a file without metadata) has only its size,
+// which open has already compared with the file's.
 func (s *Store) validate(ctx context.Context, obj *Object) error {
 	a := &obj.Attrs
-	if a.Checksum.Value == "" {
-		return nil // stored without a checksum: nothing to validate against
+	h, err := validateHash(a.Checksum)
+	if err != nil {
+		return cluster.Errorf(cluster.ErrCorrupt, "object %s/%s on %s: stored checksum %s: %v", a.Bucket, a.Name, a.Mountpath, a.Checksum, err)
 	}
-	if a.Checksum.Type != cluster.ChecksumXXHash2 {
-		return cluster.Errorf(cluster.ErrCorrupt, "object %s/%s: unknown checksum type %q", a.Bucket, a.Name, a.Checksum.Type)
+	if h == nil {
+		return nil
 	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
-	h := xxhash.New64()
 	var off int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -159,9 +164,9 @@ func (s *Store) validate(ctx context.Context, obj *Object) error {
 			return fmt.Errorf("fs: validate: %w", err)
 		}
 	}
-	if got := checksumValue(h.Sum64()); got != strings.ToLower(a.Checksum.Value) || off != a.Size {
-		return cluster.Errorf(cluster.ErrCorrupt, "object %s/%s on %s is corrupt: content has %s (%d bytes), metadata says %s (%d bytes)",
-			a.Bucket, a.Name, a.Mountpath, got, off, a.Checksum.Value, a.Size)
+	if got := checksum.Value(h); !checksum.Equal(got, a.Checksum.Value) || off != a.Size {
+		return cluster.Errorf(cluster.ErrCorrupt, "object %s/%s on %s is corrupt: content has %s %s (%d bytes), metadata says %s (%d bytes)",
+			a.Bucket, a.Name, a.Mountpath, a.Checksum.Type, got, off, a.Checksum.Value, a.Size)
 	}
 	return nil
 }

@@ -2,8 +2,6 @@ package fs
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,9 +13,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/OneOfOne/xxhash"
 	"golang.org/x/sys/unix"
 
+	"miniais/checksum"
 	"miniais/cluster"
 )
 
@@ -27,10 +25,28 @@ type PutOptions struct {
 	// zero value means an empty body: a body shorter or longer than a known
 	// Size fails the Put (as a truncated body) and stores nothing.
 	Size int64
-	// Checksum is the expected checksum, optional. Its Type must be "" or
-	// cluster.ChecksumXXHash2; on a mismatch the Put fails with an error
-	// wrapping cluster.ErrChecksum and stores nothing.
+	// ChecksumType is the type of the checksum that Put computes and stores
+	// with the object, which Head and Open then return: the bucket's
+	// checksum type, one of package checksum's seven; "" means
+	// checksum.XXHash2. With checksum.None nothing is computed: the object
+	// is stored with the client's Checksum, unchecked, if it has a value
+	// (AIStore does the same), else with {Type: "none", Value: ""}. An
+	// unknown type fails with an error wrapping cluster.ErrBadRequest.
+	ChecksumType string
+	// Checksum is the client's expected checksum, optional, in the client's
+	// own type (which need not be ChecksumType; "" means checksum.XXHash2).
+	// An empty Value means no checksum. Put verifies it while it computes
+	// the stored checksum, in the same pass over the body (hashing once when
+	// the two types are checksum.Same); on a mismatch it fails with an error
+	// wrapping cluster.ErrChecksum and stores nothing. An unknown type or a
+	// value of the wrong length fails with an error wrapping
+	// cluster.ErrBadRequest (checksum.ErrUnknownType, checksum.ErrBadValue),
+	// even with SkipVerify.
 	Checksum cluster.Checksum
+	// SkipVerify makes Put not verify Checksum (AIStore's skip_vc=true):
+	// the stored checksum is still computed with ChecksumType, and the
+	// client's value is dropped (except in a none bucket, see ChecksumType).
+	SkipVerify bool
 	// Custom are key-value pairs stored with the object. Put copies the map.
 	Custom map[string]string
 	// MaxSize is the largest body accepted (0 = unlimited); a longer body
@@ -62,8 +78,9 @@ func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.R
 	if err := checkNames(bck, name); err != nil {
 		return ObjectAttrs{}, err
 	}
-	if t := opts.Checksum.Type; opts.Checksum.Value != "" && t != "" && t != cluster.ChecksumXXHash2 {
-		return ObjectAttrs{}, cluster.Errorf(cluster.ErrBadRequest, "checksum type %q (only %q)", t, cluster.ChecksumXXHash2)
+	var hashes putHashes
+	if err := hashes.init(&opts); err != nil {
+		return ObjectAttrs{}, fmt.Errorf("fs: put %s/%s: %w", bck, name, err)
 	}
 	if opts.MaxSize > 0 && opts.Size > opts.MaxSize {
 		return ObjectAttrs{}, cluster.Errorf(cluster.ErrTooLarge, "object of %d bytes exceeds the limit of %d", opts.Size, opts.MaxSize)
@@ -90,21 +107,22 @@ func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.R
 			}
 		}
 	}()
-	size, sum, err := s.receive(ctx, tmp, r, opts)
+	size, err := s.receive(ctx, tmp, r, opts, &hashes)
 	if err != nil {
 		return ObjectAttrs{}, err
+	}
+	stored, got := hashes.result()
+	if want := hashes.expect; got != "" && !checksum.Equal(got, want.Value) {
+		return ObjectAttrs{}, cluster.Errorf(cluster.ErrChecksum, "put %s/%s: body has %s %s, expected %s", bck, name, want.Type, got, want.Value)
 	}
 	attrs = ObjectAttrs{
 		Bucket:    bck,
 		Name:      name,
 		Size:      size,
-		Checksum:  cluster.Checksum{Type: cluster.ChecksumXXHash2, Value: checksumValue(sum)},
+		Checksum:  stored,
 		Atime:     time.Now(),
 		Custom:    maps.Clone(opts.Custom),
 		Mountpath: mp.Path,
-	}
-	if want := opts.Checksum.Value; want != "" && !strings.EqualFold(want, attrs.Checksum.Value) {
-		return ObjectAttrs{}, cluster.Errorf(cluster.ErrChecksum, "put %s/%s: body has %s, expected %s", bck, name, attrs.Checksum.Value, want)
 	}
 	if s.fsync {
 		if err := tmp.Sync(); err != nil {
@@ -128,43 +146,42 @@ func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.R
 	return attrs, nil
 }
 
-// receive copies r into f through a pooled buffer, hashing as it goes, and
-// enforces opts.Size and opts.MaxSize. It returns the length and the XXH64.
-func (s *Store) receive(ctx context.Context, f *os.File, r io.Reader, opts PutOptions) (int64, uint64, error) {
+// receive copies r into f through a pooled buffer, feeding hs as it goes,
+// and enforces opts.Size and opts.MaxSize. It returns the length.
+func (s *Store) receive(ctx context.Context, f *os.File, r io.Reader, opts PutOptions, hs *putHashes) (int64, error) {
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
 	buf := *bp
-	h := xxhash.New64()
 	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 		m, rerr := io.ReadFull(r, buf)
 		if m > 0 {
 			n += int64(m)
 			if opts.MaxSize > 0 && n > opts.MaxSize {
-				return 0, 0, cluster.Errorf(cluster.ErrTooLarge, "object exceeds the limit of %d bytes", opts.MaxSize)
+				return 0, cluster.Errorf(cluster.ErrTooLarge, "object exceeds the limit of %d bytes", opts.MaxSize)
 			}
 			if opts.Size >= 0 && n > opts.Size {
-				return 0, 0, cluster.Errorf(cluster.ErrBadRequest, "body longer than the declared %d bytes", opts.Size)
+				return 0, cluster.Errorf(cluster.ErrBadRequest, "body longer than the declared %d bytes", opts.Size)
 			}
-			h.Write(buf[:m])
+			hs.write(buf[:m])
 			if _, err := f.Write(buf[:m]); err != nil {
-				return 0, 0, fmt.Errorf("fs: write: %w", err)
+				return 0, fmt.Errorf("fs: write: %w", err)
 			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break
 		}
 		if rerr != nil {
-			return 0, 0, fmt.Errorf("fs: read body: %w", rerr)
+			return 0, fmt.Errorf("fs: read body: %w", rerr)
 		}
 	}
 	if opts.Size >= 0 && n != opts.Size {
-		return 0, 0, cluster.Errorf(cluster.ErrBadRequest, "truncated body: %d of the declared %d bytes", n, opts.Size)
+		return 0, cluster.Errorf(cluster.ErrBadRequest, "truncated body: %d of the declared %d bytes", n, opts.Size)
 	}
-	return n, h.Sum64(), nil
+	return n, nil
 }
 
 // commit gives the received file at tmp its version and metadata and renames
@@ -274,8 +291,15 @@ func (s *Store) renameInto(src, dst, root string) error {
 		case errors.Is(err, syscall.ENOENT):
 			// Parent missing: a new subdirectory, or removed by a concurrent Delete.
 			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EEXIST) {
-					return errConflict(dst, root)
+				switch {
+				case errors.Is(err, syscall.ENOTDIR):
+					return errConflict(dst, root) // a parent is an object
+				case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.EEXIST):
+					// A concurrent Delete removed a directory that MkdirAll
+					// had just made or seen (EEXIST is also what a file in
+					// the way gives; the next rename tells them apart with
+					// ENOTDIR). Retry, within renameRetries.
+					continue
 				}
 				return err
 			}
@@ -354,14 +378,6 @@ func (s *Store) createTemp(mp *Mountpath, prefix string) (*os.File, error) {
 		return nil, fmt.Errorf("fs: create work file: %w", err)
 	}
 	return f, nil
-}
-
-// checksumValue renders an XXH64 sum as cluster.ChecksumXXHash2 does: the 8
-// bytes big-endian in lowercase hex.
-func checksumValue(sum uint64) string {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], sum)
-	return hex.EncodeToString(b[:])
 }
 
 // fileExists tells whether path names a regular file.

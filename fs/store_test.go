@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -63,7 +64,9 @@ func randBytes(n int, seed uint64) []byte {
 	return b
 }
 
-func xxh(b []byte) string { return checksumValue(xxhash.Checksum64(b)) }
+// xxh is the xxhash2 value of b, computed with another XXH64 library than
+// the store's.
+func xxh(b []byte) string { return fmt.Sprintf("%016x", xxhash.Checksum64(b)) }
 
 func put(tb testing.TB, s *Store, bck cluster.Bucket, name string, data []byte) ObjectAttrs {
 	tb.Helper()
@@ -275,7 +278,8 @@ func TestPutRejects(t *testing.T) {
 		want error
 	}{
 		{"checksum mismatch", PutOptions{Size: -1, Checksum: cluster.Checksum{Type: cluster.ChecksumXXHash2, Value: "0000000000000000"}}, cluster.ErrChecksum},
-		{"unknown checksum type", PutOptions{Size: -1, Checksum: cluster.Checksum{Type: "md5", Value: "00"}}, cluster.ErrBadRequest},
+		{"unknown checksum type", PutOptions{Size: -1, Checksum: cluster.Checksum{Type: "cesmd5", Value: "00"}}, cluster.ErrBadRequest},
+		{"malformed checksum value", PutOptions{Size: -1, Checksum: cluster.Checksum{Type: "md5", Value: "00"}}, cluster.ErrBadRequest},
 		{"truncated body", PutOptions{Size: int64(len(data)) + 1}, cluster.ErrBadRequest},
 		{"long body", PutOptions{Size: int64(len(data)) - 1}, cluster.ErrBadRequest},
 		{"zero size", PutOptions{}, cluster.ErrBadRequest},
