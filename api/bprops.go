@@ -40,3 +40,26 @@ func (c *Client) SetBucketProps(ctx context.Context, bck cluster.Bucket, props a
 	drainClose(resp.Body)
 	return nil
 }
+
+// ResetBucketProps restores bck's properties to the defaults of a new
+// bucket: PATCH /v1/buckets/B {"action":"reset-bprops","value":null}. It
+// fails with an error matching cluster.ErrNotFound if the bucket does not
+// exist.
+func (c *Client) ResetBucketProps(ctx context.Context, bck cluster.Bucket) error {
+	if err := bck.Validate(); err != nil {
+		return err
+	}
+	body, hdr, err := jsonBody(wire.ActionMsg{Action: wire.ActResetBprops, Value: json.RawMessage("null")})
+	if err != nil {
+		return err
+	}
+	resp, err := c.do(ctx, c.hc, &request{
+		method: http.MethodPatch, path: BucketPath(bck.Name), query: bucketQuery(bck),
+		header: hdr, body: body, what: "bucket " + bck.String(),
+	})
+	if err != nil {
+		return err
+	}
+	drainClose(resp.Body)
+	return nil
+}

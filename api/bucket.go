@@ -113,10 +113,25 @@ type ListOptions struct {
 	Props string
 	// Msgpack asks for the reply in msgpack instead of JSON.
 	Msgpack bool
+	// Flags are AIStore's listing flags (wire.LsNoRecursion, ...), sent as
+	// a decimal string; 0 lists every object.
+	Flags uint64
+	// UUID is the listing's ID, "" on the first page; ListObjects echoes
+	// the one the first reply carries on every later page, as AIStore's
+	// clients do.
+	UUID string
+	// Limit, when positive, makes ListObjects stop after that many entries:
+	// no page asks for more than the entries still wanted. ListObjectsPage
+	// ignores it.
+	Limit int64
 }
 
 // DefaultListProps are the entry properties a listing asks for by default.
 const DefaultListProps = "name,size,checksum,atime,version"
+
+// ListPropsAll are every entry property AIStore's CLI asks for with
+// "--props all".
+const ListPropsAll = "name,size,checksum,atime,version,cached,status,copies,custom,location"
 
 // ListObjectsPage returns one page of the objects of bck. The result's
 // ContinuationToken, when not empty, is the Token of the next page.
@@ -128,7 +143,10 @@ func (c *Client) ListObjectsPage(ctx context.Context, bck cluster.Bucket, opts L
 	if props == "" {
 		props = DefaultListProps
 	}
-	val, err := json.Marshal(wire.ListObjsMsg{Prefix: opts.Prefix, Props: props, ContinuationToken: opts.Token, PageSize: opts.PageSize})
+	val, err := json.Marshal(wire.ListObjsMsg{
+		Prefix: opts.Prefix, Props: props, ContinuationToken: opts.Token, PageSize: opts.PageSize,
+		UUID: opts.UUID, Flags: opts.Flags,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -165,17 +183,32 @@ func (c *Client) ListObjectsPage(ctx context.Context, bck cluster.Bucket, opts L
 const maxListPages = 1 << 20
 
 // ListObjects returns every object of bck matching opts.Prefix, following
-// continuation tokens from opts.Token until the last page.
+// continuation tokens from opts.Token until the last page, or the first
+// opts.Limit of them when it is positive.
 func (c *Client) ListObjects(ctx context.Context, bck cluster.Bucket, opts ListOptions) ([]*wire.LsoEntry, error) {
 	var out []*wire.LsoEntry
+	pageSize := opts.PageSize
 	for range maxListPages {
+		if opts.Limit > 0 {
+			remain := opts.Limit - int64(len(out))
+			opts.PageSize = pageSize
+			if pageSize <= 0 || pageSize > remain {
+				opts.PageSize = remain
+			}
+		}
 		page, err := c.ListObjectsPage(ctx, bck, opts)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, page.Entries...)
+		if opts.Limit > 0 && int64(len(out)) >= opts.Limit {
+			return out[:opts.Limit], nil
+		}
 		if page.ContinuationToken == "" {
 			return out, nil
+		}
+		if opts.UUID == "" {
+			opts.UUID = page.UUID
 		}
 		if page.ContinuationToken == opts.Token {
 			return nil, fmt.Errorf("listing %s: server repeated continuation token %q", bck, opts.Token)
@@ -183,4 +216,59 @@ func (c *Client) ListObjects(ctx context.Context, bck cluster.Bucket, opts ListO
 		opts.Token = page.ContinuationToken
 	}
 	return nil, fmt.Errorf("listing %s: more than %d pages", bck, maxListPages)
+}
+
+// ObjectSelection names the objects of a multi-object operation: a list of
+// names or a template, exactly one of them.
+type ObjectSelection struct {
+	// Names lists the objects by name.
+	Names []string
+	// Template is AIStore's name template: a prefix followed by zero or more
+	// ranges ("shard-{000..999}.tar"); a template without ranges is a prefix
+	// and selects every object whose name starts with it.
+	Template string
+}
+
+// listRangeMsg is the value of a multi-object action (AIStore's
+// apc.ListRange): both keys always present, "objnames" null for a template.
+type listRangeMsg struct {
+	Template string   `json:"template"`
+	ObjNames []string `json:"objnames"`
+}
+
+// DeleteObjects starts a job that deletes the selected objects of bck:
+// DELETE /v1/buckets/B {"action":"delete-listrange","value":{"template":
+// ...,"objnames":[...]}}. It returns the job's ID, which the cluster sends
+// as plain text. A selection with both or neither of names and template is
+// refused before anything is sent (cluster.ErrBadRequest); a cluster that
+// does not run multi-object jobs answers 501 (cluster.ErrNotImplemented).
+func (c *Client) DeleteObjects(ctx context.Context, bck cluster.Bucket, sel ObjectSelection) (string, error) {
+	if err := bck.Validate(); err != nil {
+		return "", err
+	}
+	if (len(sel.Names) > 0) == (sel.Template != "") {
+		return "", cluster.Errorf(cluster.ErrBadRequest, "delete objects of %s: give either names or a template", bck)
+	}
+	for _, n := range sel.Names {
+		if err := cluster.ValidateObjectName(n); err != nil {
+			return "", err
+		}
+	}
+	val, err := json.Marshal(listRangeMsg{Template: sel.Template, ObjNames: sel.Names})
+	if err != nil {
+		return "", err
+	}
+	body, hdr, err := jsonBody(wire.ActionMsg{Action: wire.ActDeleteListRange, Value: val})
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.do(ctx, c.hc, &request{
+		method: http.MethodDelete, path: BucketPath(bck.Name), query: bucketQuery(bck),
+		header: hdr, body: body, what: "bucket " + bck.String(),
+	})
+	if err != nil {
+		return "", err
+	}
+	defer drainClose(resp.Body)
+	return readJobID(resp.Body, "delete objects of "+bck.String())
 }

@@ -61,6 +61,11 @@ func TestPutGetRoundTrip(t *testing.T) {
 		{"non-seekable chunked", "stdin obj", func() io.Reader { return pipeReader{bytes.NewReader(big)} }, -1, big},
 		{"non-seekable known size", "sized", func() io.Reader { return pipeReader{strings.NewReader("abc")} }, 3, []byte("abc")},
 		{"nil body", "empty", func() io.Reader { return nil }, 0, []byte{}},
+		{"empty reader", "empty2", func() io.Reader { return strings.NewReader("") }, 0, []byte{}},
+		// The zero PutOptions never cut a reader's content (it once stored
+		// 0 bytes of a bytes.Reader).
+		{"bytes reader, zero Size", "zero-size", func() io.Reader { return bytes.NewReader(big) }, 0, big},
+		{"non-seekable, zero Size", "zero-size-pipe", func() io.Reader { return pipeReader{strings.NewReader("abc")} }, 0, []byte("abc")},
 		{"escaping", "a b/50%/q?x=1#frag/ünïcødé/+;=@", func() io.Reader { return strings.NewReader("weird") }, -1, []byte("weird")},
 	}
 	for _, tt := range tests {

@@ -1,19 +1,24 @@
-// Package api is the client side of the miniais v1 REST API, plus the wire
-// types that the client and the servers (proxy, target) share.
-//
-// # Wire types
-//
-// wire.go holds the JSON and msgpack shapes of requests and replies
-// (ActionMsg, ListObjsMsg, LsoResult, BucketEntry, HTTPError), the header,
-// query parameter and path names, and StatusOf: the one place where the
-// cluster error kinds become HTTP status codes. Servers write errors with
-// WriteError; the client turns every non-2xx reply back into an *HTTPError
-// that errors.Is matches against the cluster sentinels.
+// Package api is the client side of the miniais v1 REST API (AIStore's
+// dialect), shared by the CLI, the tests and the load generator. The wire
+// types it sends and decodes live in api/wire, beside the servers' helpers
+// in api/server.
 //
 // # Client
 //
 // Client talks to a proxy's public endpoint. Object requests follow the
 // proxy's 307 redirect to the owning target; PutObject never buffers an
 // object in memory (see PutObject for how bodies that cannot be re-sent are
-// handled). A Client is safe for concurrent use.
+// handled). Every non-2xx reply becomes a *wire.HTTPError that errors.Is
+// matches against the cluster sentinels. A Client is safe for concurrent
+// use.
+//
+// # Buckets, cluster and jobs
+//
+// Besides objects and listings, the client reads and changes bucket
+// properties (HeadBucket, SetBucketProps, ResetBucketProps), queries the
+// cluster (ClusterMap, BucketMetadata, ClusterConfig, SetClusterConfig),
+// and starts or follows AIStore's asynchronous jobs: DeleteObjects returns
+// the job's ID, BucketSummary polls the summary job until its result
+// arrives. Requests are spelled as AIStore's own clients spell them
+// (shared/aistore-clients.md), so that the same calls work against AIStore.
 package api

@@ -30,9 +30,10 @@ type ObjectAttrs struct {
 
 // PutOptions qualify a PutObject.
 type PutOptions struct {
-	// Size is the body's length, or -1 when unknown (the body is then sent
-	// chunked, unless the reader can tell its own size). 0 means an empty
-	// object only when the reader is nil.
+	// Size is the body's length, or -1 (or 0) when unknown: the body is
+	// then sent chunked, unless the reader can tell its own size. A reader's
+	// content is never cut to a zero Size: an empty object is a nil or
+	// empty reader.
 	Size int64
 	// Checksum, when not empty, is sent with the PUT; the target verifies the
 	// content against it and stores nothing on mismatch (ErrChecksum). An
@@ -157,7 +158,6 @@ type putBody struct {
 	off   int64
 	size  int64
 	once  *countingReader // read-once body
-	hops  int
 	empty bool
 }
 
@@ -176,22 +176,21 @@ func newPutBody(r io.Reader, size int64) (*putBody, error) {
 					return nil, fmt.Errorf("rewind the body: %w", err)
 				}
 				n := end - off
-				if size >= 0 && size < n {
-					n = size
+				if size > 0 && size < n {
+					n = size // a section of the reader
 				}
 				return &putBody{ra: ra, off: off, size: n}, nil
 			}
 		}
 	}
-	if size < 0 {
-		size = -1
+	if size <= 0 {
+		size = -1 // unknown: a reader's content is never dropped for a zero Size
 	}
 	return &putBody{once: &countingReader{r: r}, size: size}, nil
 }
 
 // open returns the body of the next hop and its length (-1 unknown).
 func (b *putBody) open() (io.Reader, int64, error) {
-	b.hops++
 	switch {
 	case b.empty || b.size == 0:
 		return nil, 0, nil

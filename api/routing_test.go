@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -102,12 +103,8 @@ func (f *routingFake) serveProxy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.proxyObjReq.Add(1)
-	rt, err := server.ParseRoute(r)
-	if err != nil {
-		server.WriteError(w, r, "p1", err)
-		return
-	}
-	owner, err := m.Owner(rt.Bucket.Uname(rt.Object))
+	bname, obj, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, wire.PathObjects+"/"), "/")
+	owner, err := m.Owner(cluster.NewBucket(bname).Uname(obj))
 	if err != nil {
 		server.WriteError(w, r, "p1", err)
 		return
@@ -119,11 +116,11 @@ func (f *routingFake) serveProxy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *routingFake) serveTarget(ft *fakeTarget, w http.ResponseWriter, r *http.Request) {
-	rt, err := server.ParseRoute(r)
-	if err != nil {
-		server.WriteError(w, r, ft.id, err)
-		return
-	}
+	bname, obj, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, wire.PathObjects+"/"), "/")
+	rt := struct {
+		Bucket cluster.Bucket
+		Object string
+	}{cluster.NewBucket(bname), obj}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	q := r.URL.Query()

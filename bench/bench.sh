@@ -36,6 +36,13 @@ fi
 if [[ "${BENCH_GO:-1}" != 0 ]]; then
 	echo
 	echo "# Go benchmarks (headline figures, -benchtime=100ms)"
-	$GO test -run '^$' -bench . -benchtime=100ms -benchmem ./cluster/ ./fs/ ./transport/ 2>&1 |
-		grep -E '^(Benchmark|ok|FAIL|---)' || true
+	# The headline lines only; a failing benchmark fails the script, with the whole output.
+	status=0
+	$GO test -run '^$' -bench . -benchtime=100ms -benchmem ./cluster/ ./fs/ ./transport/ >"$bin/gobench.out" 2>&1 || status=$?
+	grep -E '^(Benchmark|ok|FAIL|---)' "$bin/gobench.out" || true
+	if ((status != 0)); then
+		echo "# the Go benchmarks failed (go test exit status $status); their output:" >&2
+		cat "$bin/gobench.out" >&2
+		exit "$status"
+	fi
 fi

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
-	"maps"
-	"slices"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -13,102 +15,6 @@ import (
 	"miniais/api"
 	"miniais/cluster"
 )
-
-// commands returns the command tree.
-func commands(env *Env) []*ucli.Command {
-	tf := traceFlags
-	return []*ucli.Command{
-		{
-			Name:  "bucket",
-			Usage: "create, list and destroy buckets",
-			Subcommands: []*ucli.Command{
-				{
-					Name: "create", Usage: "create buckets", ArgsUsage: "ais://BUCKET [ais://BUCKET ...]",
-					Flags: tf(), Action: action(env, 1, -1, bucketCreate),
-				},
-				{
-					Name: "ls", Aliases: []string{"list"}, Usage: "list the buckets of the cluster",
-					Flags: tf(), Action: action(env, 0, 0, bucketList),
-				},
-				{
-					Name: "rm", Aliases: []string{"destroy"}, Usage: "destroy buckets and every object in them",
-					ArgsUsage: "ais://BUCKET [ais://BUCKET ...]",
-					Flags:     tf(), Action: action(env, 1, -1, bucketRemove),
-				},
-			},
-		},
-		{
-			Name:      "ls",
-			Usage:     "list the objects of a bucket (no argument: list the buckets)",
-			ArgsUsage: "[ais://BUCKET[/PREFIX]]",
-			Flags: append([]ucli.Flag{
-				&ucli.StringFlag{Name: "prefix", Usage: "list only the objects whose names start with `PREFIX`"},
-				&ucli.Int64Flag{Name: "page-size", Usage: "objects per request (0: the server's default)"},
-			}, tf()...),
-			Action: action(env, 0, 1, listObjects),
-		},
-		{
-			Name:  "put",
-			Usage: "store a file (or stdin, or a directory) as an object",
-			ArgsUsage: "FILE|-|DIR ais://BUCKET[/OBJECT]\n\n" +
-				"   Without OBJECT (or with OBJECT ending in '/') the object is named after the file.\n" +
-				"   '-' reads stdin (OBJECT required). A directory needs --recursive: every regular file\n" +
-				"   below it becomes OBJECT/<relative path>.",
-			Flags: append([]ucli.Flag{
-				&ucli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "put every file below a directory"},
-			}, tf()...),
-			Action: action(env, 2, 2, putCommand),
-		},
-		{
-			Name:  "get",
-			Usage: "read an object into a file (or stdout)",
-			ArgsUsage: "ais://BUCKET/OBJECT [OUT|-]\n\n" +
-				"   OUT defaults to the object's base name; an existing directory receives OUT/<base name>;\n" +
-				"   '-' writes stdout. An existing file is not overwritten without --yes.",
-			Flags: append([]ucli.Flag{
-				&ucli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "overwrite an existing file"},
-				&ucli.Int64Flag{Name: "offset", Usage: "first byte to read"},
-				&ucli.Int64Flag{Name: "length", Usage: "bytes to read (0: to the end)"},
-			}, tf()...),
-			Action: action(env, 1, 2, getCommand),
-		},
-		{
-			Name:  "object",
-			Usage: "show or remove objects",
-			Subcommands: []*ucli.Command{
-				{
-					Name: "show", Usage: "show an object's properties", ArgsUsage: "ais://BUCKET/OBJECT",
-					Flags: tf(), Action: action(env, 1, 1, objectShow),
-				},
-				{
-					Name: "rm", Aliases: []string{"delete"}, Usage: "remove objects",
-					ArgsUsage: "ais://BUCKET/OBJECT [ais://BUCKET/OBJECT ...]",
-					Flags:     tf(), Action: action(env, 1, -1, objectRemove),
-				},
-			},
-		},
-		{
-			Name:  "show",
-			Usage: "show the cluster",
-			Subcommands: []*ucli.Command{
-				{
-					Name: "cluster", Usage: "show the cluster map: proxies and targets",
-					Flags: tf(), Action: action(env, 0, 0, showCluster),
-				},
-			},
-		},
-		{
-			Name:  "trace",
-			Usage: "show traces stored in Jaeger",
-			Subcommands: []*ucli.Command{
-				{
-					Name: "show", Usage: "draw a trace as a waterfall (from $" + EnvJaegerURL + ")", ArgsUsage: "TRACE_ID",
-					Action: action(env, 1, 1, traceShow),
-				},
-			},
-		},
-	}
-}
 
 // bucketArg parses a URI that must name a bucket and nothing else.
 func bucketArg(s string) (cluster.Bucket, error) {
@@ -157,6 +63,53 @@ func bucketRemove(r *runner, c *ucli.Context) error {
 	})
 }
 
+// bucketRemoveConfirmed is "ais rmb": "bucket rm" after a confirmation
+// that --yes skips.
+func bucketRemoveConfirmed(r *runner, c *ucli.Context) error {
+	if !c.Bool("yes") {
+		names := make([]string, 0, c.Args().Len())
+		for _, a := range c.Args().Slice() {
+			bck, err := bucketArg(a)
+			if err != nil {
+				return err
+			}
+			names = append(names, bck.String())
+		}
+		list := strings.Join(names, ", ")
+		ok, err := r.confirm("destroy "+list, "Destroy "+list+" and every object in it?")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("canceled: nothing was destroyed")
+		}
+	}
+	return bucketRemove(r, c)
+}
+
+// confirm asks question on stderr and reads the answer from stdin: "y" or
+// "yes" (any case) says yes. When stdin is not a terminal nobody can
+// answer, so it refuses at once, naming the action and --yes, instead of
+// waiting.
+func (r *runner) confirm(action, question string) (bool, error) {
+	if !r.env.IsInteractive(r.env.Stdin) {
+		return false, usagef("refusing to %s without confirmation: stdin is not a terminal (add --yes to confirm)", action)
+	}
+	fmt.Fprintf(r.stderr, "%s [y/N]: ", question)
+	line, err := bufio.NewReader(r.env.Stdin).ReadString('\n')
+	switch {
+	case errors.Is(err, io.EOF):
+		fmt.Fprintln(r.stderr) // end of input (^D) is no, on a line of its own
+	case err != nil:
+		return false, fmt.Errorf("read the answer: %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
 // eachBucket parses every argument first (so that a typo fails before any
 // change), then applies fn to each bucket in order, stopping at the first
 // error.
@@ -197,74 +150,12 @@ func bucketList(r *runner, _ *ucli.Context) error {
 	return nil
 }
 
-func listObjects(r *runner, c *ucli.Context) error {
-	if c.Args().Len() == 0 {
-		if c.String("prefix") != "" {
-			return usagef("--prefix needs a bucket")
-		}
-		return bucketList(r, c)
-	}
-	bck, prefix, err := api.ParseBucketURI(c.Args().First())
-	if err != nil {
-		return &usageError{err}
-	}
-	if p := c.String("prefix"); p != "" {
-		prefix += p
-	}
-	r.setAttrs(attribute.String("ais.bucket", bck.String()))
-	ents, err := r.client.ListObjects(r.ctx, bck, api.ListOptions{Prefix: prefix, PageSize: c.Int64("page-size")})
-	if err != nil {
-		return err
-	}
-	tw := newTable(r.stdout)
-	fmt.Fprintln(tw, "NAME\tSIZE\tVERSION\tCHECKSUM\tATIME")
-	var total int64
-	for _, e := range ents {
-		total += e.Size
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, HumanSize(e.Size), dash(e.Version), dash(e.Checksum), formatAtime(e.Atime))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(r.stdout, "Total: %d object(s), %s\n", len(ents), HumanSize(total))
-	return nil
-}
-
 func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
 }
-
-func showCluster(r *runner, _ *ucli.Context) error {
-	m, err := r.client.ClusterMap(r.ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(r.stdout, "Cluster %s, map version %d: %d proxy(ies), %d target(s)\n", dash(m.UUID), m.Version, len(m.Proxies), len(m.Targets))
-	tw := newTable(r.stdout)
-	fmt.Fprintln(tw, "ROLE\tNODE\tPUBLIC URL\tTRANSPORT\tSTATUS")
-	row := func(n *cluster.Node) {
-		status := "online"
-		if n.Down() {
-			status = "down"
-		}
-		if m.Primary != nil && n.ID == m.Primary.ID {
-			status += ", primary"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.Role, n.ID, dash(n.URL()), dash(n.TransportAddr()), status)
-	}
-	for _, id := range sortedKeys(m.Proxies) {
-		row(m.Proxies[id])
-	}
-	for _, n := range m.TargetList() {
-		row(n)
-	}
-	return tw.Flush()
-}
-
-func sortedKeys(m map[string]*cluster.Node) []string { return slices.Sorted(maps.Keys(m)) }
 
 // formatAtime renders an access time sent as Unix nanoseconds in local time
 // ("2026-01-02 15:04:05"); any other form is shown as sent.

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"miniais/api/apitest"
+	"miniais/tracing/jaegerquery"
 )
 
 // result is the outcome of one in-process run of the CLI.
@@ -34,6 +35,8 @@ type harness struct {
 	env   map[string]string
 	stdin string
 	sp    sdktrace.SpanProcessor
+	// interactive makes stdin count as a terminal (confirmation prompts).
+	interactive bool
 }
 
 func newHarness(tb testing.TB) *harness {
@@ -51,6 +54,7 @@ func (h *harness) run(args ...string) result {
 		Getenv:         func(k string) string { return h.env[k] },
 		SpanProcessor:  h.sp,
 		WaterfallWidth: 80,
+		IsInteractive:  func(io.Reader) bool { return h.interactive },
 	})
 	return result{code, out.String(), errOut.String()}
 }
@@ -368,7 +372,7 @@ func TestShowTraceAndTraceShow(t *testing.T) {
 			return
 		}
 		asked = append(asked, id)
-		var jr JaegerResponse
+		var jr jaegerquery.Response[jaegerquery.Trace]
 		_ = json.Unmarshal(fixture, &jr)
 		jr.Data[0].TraceID = id
 		_ = json.NewEncoder(w).Encode(jr)

@@ -11,11 +11,22 @@
 // # Commands
 //
 //	ais bucket create ais://B [ais://C ...]    ais bucket ls    ais bucket rm ais://B [...]
-//	ais ls [ais://B[/PREFIX]] [--prefix P]      (no argument: the buckets)
+//	ais create ais://B [...]                   ais rmb ais://B [...] [-y]  (asks first; refuses on a pipe without -y)
+//	ais bucket props show ais://B [KEY] [--json]
+//	ais bucket props set ais://B KEY=VALUE [...]    ais bucket props reset ais://B
+//	ais ls [ais://B[/PREFIX]] [--prefix P] [--props LIST|all] [--name-only] [--limit N] [--nr] [--summary]
 //	ais put FILE|-|DIR ais://B[/OBJ] [--recursive]
 //	ais get ais://B/OBJ [OUT|-] [--yes] [--offset N] [--length N]
 //	ais object show ais://B/OBJ                ais object rm ais://B/OBJ [...]
-//	ais show cluster                           ais trace show TRACE_ID
+//	ais rmo ais://B/OBJ [...]                  ais rmo ais://B --list A,B | --template T | --prefix P  (a job)
+//	ais show cluster [smap|bmd|config [KEY]]   ais config cluster [KEY | KEY=VALUE ... | KEY VALUE ...]
+//	ais storage summary ais://B[/PREFIX]       ais trace show TRACE_ID
+//
+// The AIStore spellings (create, rmb, rmo, bucket props, show cluster smap,
+// config cluster, storage summary) send what AIStore's CLI sends; see
+// shared/aistore-clients.md. Properties and configuration are shown and
+// set by dotted keys ("checksum.type"); "bucket props set" learns each
+// key's type from the bucket's current properties.
 //
 // Flags may follow the arguments ("ais ls ais://b --prefix x"); "--" ends
 // the flags. The endpoint is --endpoint, else $AIS_ENDPOINT, else

@@ -58,6 +58,11 @@ type Env struct {
 	// IsTerminal tells whether w is a terminal (progress bars are drawn on
 	// stderr only then); nil means: an *os.File on a terminal.
 	IsTerminal func(w io.Writer) bool
+	// IsInteractive tells whether r (Stdin) is a terminal a person can
+	// answer a confirmation prompt on; nil means: an *os.File on a
+	// terminal. A command that must confirm refuses to run, rather than
+	// wait, when it is not (see confirm).
+	IsInteractive func(r io.Reader) bool
 	// HTTPClient, when set, carries the client's requests (tests).
 	HTTPClient *http.Client
 	// SpanProcessor, when set, turns tracing on and receives the CLI's spans
@@ -92,7 +97,9 @@ func usagef(format string, args ...any) error {
 }
 
 // Run runs the CLI: args[0] is the program name. Errors go to env.Stderr as
-// one line "Error: ..."; it returns ExitOK, ExitError or ExitUsage.
+// one line "Error: ..."; it returns ExitOK, ExitError or ExitUsage. Two
+// Runs must not overlap: urfave/cli keeps its help flag in a package
+// variable that every run writes.
 func Run(ctx context.Context, args []string, env Env) int {
 	if env.Stdin == nil {
 		env.Stdin = strings.NewReader("")
@@ -105,6 +112,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	if env.IsTerminal == nil {
 		env.IsTerminal = isTerminal
+	}
+	if env.IsInteractive == nil {
+		env.IsInteractive = isInteractive
 	}
 	app := newApp(&env)
 	if len(args) == 0 {

@@ -323,3 +323,54 @@ func objectRemove(r *runner, c *ucli.Context) error {
 	}
 	return nil
 }
+
+// removeObjects is "ais rmo": without --list, --template or --prefix the
+// arguments name objects, removed one by one (as "object rm"); with one of
+// them the single argument names a bucket, and the cluster is asked to
+// remove the selection as a job (AIStore's delete-listrange; a prefix
+// travels as a template without ranges, as AIStore sends it).
+func removeObjects(r *runner, c *ucli.Context) error {
+	var sel api.ObjectSelection
+	var given []string
+	if l := c.String("list"); l != "" {
+		given = append(given, "--list")
+		for n := range strings.SplitSeq(l, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				sel.Names = append(sel.Names, n)
+			}
+		}
+		if len(sel.Names) == 0 {
+			return usagef("--list names no object")
+		}
+	}
+	for _, f := range []string{"template", "prefix"} {
+		if v := c.String(f); v != "" {
+			given = append(given, "--"+f)
+			sel.Template = v
+		}
+	}
+	switch {
+	case len(given) == 0:
+		return objectRemove(r, c)
+	case len(given) > 1:
+		return usagef("%s do not combine: give one of --list, --template and --prefix", strings.Join(given, " and "))
+	case c.Args().Len() != 1:
+		return usagef("%s takes one bucket, got %d arguments", given[0], c.Args().Len())
+	}
+	bck, err := bucketArg(c.Args().First())
+	if err != nil {
+		return err
+	}
+	for _, n := range sel.Names {
+		if err := cluster.ValidateObjectName(n); err != nil {
+			return &usageError{err}
+		}
+	}
+	r.setAttrs(attribute.String("ais.bucket", bck.String()))
+	id, err := r.client.DeleteObjects(r.ctx, bck, sel)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.stdout, "Started removing objects from %s: job %s\n", bck, id)
+	return nil
+}

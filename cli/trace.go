@@ -3,16 +3,16 @@ package cli
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 	"go.opentelemetry.io/otel/trace"
+
+	"miniais/tracing/jaegerquery"
 )
 
 // Polling of Jaeger by --show-trace.
@@ -25,9 +25,6 @@ const (
 	// jaegerTimeout bounds one request to Jaeger.
 	jaegerTimeout = 5 * time.Second
 )
-
-// errTraceNotFound means Jaeger does not (yet) have the trace.
-var errTraceNotFound = errors.New("trace not found")
 
 func (e *Env) jaegerURL() string {
 	if u := strings.TrimRight(e.getenv(EnvJaegerURL), "/"); u != "" {
@@ -43,41 +40,13 @@ func (e *Env) width() int {
 	return 100
 }
 
-func (e *Env) jaegerClient() *http.Client {
-	if e.HTTPClient != nil {
-		return e.HTTPClient
+// jaeger returns the client of Jaeger's query API at $AIS_JAEGER_URL.
+func (e *Env) jaeger() *jaegerquery.Client {
+	hc := e.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: jaegerTimeout}
 	}
-	return &http.Client{Timeout: jaegerTimeout}
-}
-
-// fetchTrace gets trace id from Jaeger's query API at base.
-func fetchTrace(ctx context.Context, hc *http.Client, base, id string) (JaegerTrace, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/traces/"+id, nil)
-	if err != nil {
-		return JaegerTrace{}, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return JaegerTrace{}, fmt.Errorf("cannot reach Jaeger at %s: %w", base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return JaegerTrace{}, fmt.Errorf("%w: %s in Jaeger at %s", errTraceNotFound, id, base)
-	}
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return JaegerTrace{}, fmt.Errorf("jaeger at %s: %s: %s", base, resp.Status, strings.TrimSpace(string(b)))
-	}
-	var jr JaegerResponse
-	if err := json.NewDecoder(resp.Body).Decode(&jr); err != nil {
-		return JaegerTrace{}, fmt.Errorf("decode Jaeger reply: %w", err)
-	}
-	for _, t := range jr.Data {
-		if strings.EqualFold(strings.TrimLeft(t.TraceID, "0"), strings.TrimLeft(id, "0")) || len(jr.Data) == 1 {
-			return t, nil
-		}
-	}
-	return JaegerTrace{}, fmt.Errorf("%w: %s in Jaeger at %s", errTraceNotFound, id, base)
+	return jaegerquery.New(e.jaegerURL(), hc)
 }
 
 func traceShow(r *runner, c *ucli.Context) error {
@@ -85,11 +54,11 @@ func traceShow(r *runner, c *ucli.Context) error {
 	if b, err := hex.DecodeString(id); err != nil || (len(b) != 16 && len(b) != 8) {
 		return usagef("%q is not a trace ID (32 hex digits)", c.Args().First())
 	}
-	tr, err := fetchTrace(r.ctx, r.env.jaegerClient(), r.env.jaegerURL(), id)
+	tr, err := r.env.jaeger().Trace(r.ctx, id)
 	if err != nil {
 		return err
 	}
-	return RenderWaterfall(r.stdout, tr, r.env.width())
+	return RenderWaterfall(r.stdout, *tr, r.env.width())
 }
 
 // reportTrace prints the trace ID and its Jaeger URL on stderr and, with
@@ -106,7 +75,7 @@ func reportTrace(ctx context.Context, env *Env, sc trace.SpanContext, show bool)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), showTraceWait+jaegerTimeout)
 	defer cancel()
-	tr, complete, err := waitForTrace(ctx, env.jaegerClient(), base, id, showTraceWait)
+	tr, complete, err := waitForTrace(ctx, env.jaeger(), id, showTraceWait)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Warning: cannot show the trace: %v\n", err)
 		return
@@ -123,28 +92,28 @@ func reportTrace(ctx context.Context, env *Env, sc trace.SpanContext, show bool)
 // that got a response has a child span, the servers' side) and its span
 // count held still between two polls, or until wait has passed; it then
 // returns the last version seen.
-func waitForTrace(ctx context.Context, hc *http.Client, base, id string, wait time.Duration) (JaegerTrace, bool, error) {
+func waitForTrace(ctx context.Context, jc *jaegerquery.Client, id string, wait time.Duration) (jaegerquery.Trace, bool, error) {
 	deadline := time.Now().Add(wait)
-	var last JaegerTrace
+	var last jaegerquery.Trace
 	var lastErr error
 	prev := -1
 	for {
-		tr, err := fetchTrace(ctx, hc, base, id)
+		tr, err := jc.Trace(ctx, id)
 		switch {
 		case err == nil:
-			last, lastErr = tr, nil
-			if len(tr.Spans) == prev && traceComplete(tr) {
-				return tr, true, nil
+			last, lastErr = *tr, nil
+			if len(tr.Spans) == prev && traceComplete(*tr) {
+				return *tr, true, nil
 			}
 			prev = len(tr.Spans)
-		case errors.Is(err, errTraceNotFound):
+		case errors.Is(err, jaegerquery.ErrTraceNotFound):
 			lastErr = err
 		default:
-			return JaegerTrace{}, false, err
+			return jaegerquery.Trace{}, false, err
 		}
 		if time.Now().Add(showTracePoll).After(deadline) {
 			if lastErr != nil {
-				return JaegerTrace{}, false, lastErr
+				return jaegerquery.Trace{}, false, lastErr
 			}
 			return last, false, nil
 		}
@@ -160,13 +129,13 @@ func waitForTrace(ctx context.Context, hc *http.Client, base, id string, wait ti
 // response is matched by a server span: each hop is served by one server
 // span, whose parent is the client span, or, for a hop that followed a
 // redirect, the server span of the node that redirected it.
-func traceComplete(tr JaegerTrace) bool {
+func traceComplete(tr jaegerquery.Trace) bool {
 	answered, served := 0, 0
 	for i := range tr.Spans {
 		s := &tr.Spans[i]
-		switch s.tag("span.kind") {
+		switch s.TagString("span.kind") {
 		case "client":
-			if s.tag("http.response.status_code") != "" {
+			if s.TagString("http.response.status_code") != "" {
 				answered++
 			}
 		case "server":

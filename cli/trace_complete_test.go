@@ -1,12 +1,16 @@
 package cli
 
-import "testing"
+import (
+	"testing"
+
+	"miniais/tracing/jaegerquery"
+)
 
 func TestTraceCompleteHops(t *testing.T) {
-	span := func(id, kind, op string, status bool) JaegerSpan {
-		s := JaegerSpan{SpanID: id, OperationName: op, Tags: []JaegerTag{{Key: "span.kind", Value: kind}}}
+	span := func(id, kind, op string, status bool) jaegerquery.Span {
+		s := jaegerquery.Span{SpanID: id, OperationName: op, Tags: []jaegerquery.KeyValue{{Key: "span.kind", Value: kind}}}
 		if status {
-			s.Tags = append(s.Tags, JaegerTag{Key: "http.response.status_code", Value: "200"})
+			s.Tags = append(s.Tags, jaegerquery.KeyValue{Key: "http.response.status_code", Value: "200"})
 		}
 		return s
 	}
@@ -18,17 +22,17 @@ func TestTraceCompleteHops(t *testing.T) {
 	recv := span("x", "server", "transport.recv txn-prepare", false)
 	tests := []struct {
 		name  string
-		spans []JaegerSpan
+		spans []jaegerquery.Span
 		want  bool
 	}{
-		{"redirected put with both servers", []JaegerSpan{root, hop1, hop2, proxy, target}, true},
-		{"target span not yet exported", []JaegerSpan{root, hop1, hop2, proxy}, false},
-		{"transport spans are not HTTP hops", []JaegerSpan{root, hop1, hop2, proxy, recv}, false},
-		{"no response yet", []JaegerSpan{root, span("c", "client", "GET", false)}, true},
+		{"redirected put with both servers", []jaegerquery.Span{root, hop1, hop2, proxy, target}, true},
+		{"target span not yet exported", []jaegerquery.Span{root, hop1, hop2, proxy}, false},
+		{"transport spans are not HTTP hops", []jaegerquery.Span{root, hop1, hop2, proxy, recv}, false},
+		{"no response yet", []jaegerquery.Span{root, span("c", "client", "GET", false)}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := traceComplete(JaegerTrace{Spans: tc.spans}); got != tc.want {
+			if got := traceComplete(jaegerquery.Trace{Spans: tc.spans}); got != tc.want {
 				t.Fatalf("traceComplete = %v, want %v", got, tc.want)
 			}
 		})

@@ -1,133 +1,51 @@
 package cli
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"miniais/tracing/jaegerquery"
 )
-
-// JaegerResponse is the reply of Jaeger's GET /api/traces/{traceID}.
-type JaegerResponse struct {
-	Data   []JaegerTrace `json:"data"`
-	Errors []JaegerError `json:"errors"`
-}
-
-// JaegerError is one element of a Jaeger reply's "errors".
-type JaegerError struct {
-	Code int    `json:"code"`
-	Msg  string `json:"msg"`
-}
-
-// JaegerTrace is one trace as Jaeger's query API returns it.
-type JaegerTrace struct {
-	TraceID   string                   `json:"traceID"`
-	Spans     []JaegerSpan             `json:"spans"`
-	Processes map[string]JaegerProcess `json:"processes"`
-}
-
-// JaegerSpan is one span of a JaegerTrace. StartTime is in microseconds
-// since the epoch, Duration in microseconds.
-type JaegerSpan struct {
-	TraceID       string      `json:"traceID"`
-	SpanID        string      `json:"spanID"`
-	OperationName string      `json:"operationName"`
-	References    []JaegerRef `json:"references"`
-	StartTime     int64       `json:"startTime"`
-	Duration      int64       `json:"duration"`
-	Tags          []JaegerTag `json:"tags"`
-	ProcessID     string      `json:"processID"`
-}
-
-// JaegerRef is a span reference; a CHILD_OF reference names the parent.
-type JaegerRef struct {
-	RefType string `json:"refType"`
-	TraceID string `json:"traceID"`
-	SpanID  string `json:"spanID"`
-}
-
-// JaegerTag is a span or process attribute.
-type JaegerTag struct {
-	Key   string `json:"key"`
-	Type  string `json:"type"`
-	Value any    `json:"value"`
-}
-
-// JaegerProcess is the process (service) that emitted spans.
-type JaegerProcess struct {
-	ServiceName string      `json:"serviceName"`
-	Tags        []JaegerTag `json:"tags"`
-}
-
-// parentOf returns the span ID of s's parent, or "".
-func (s *JaegerSpan) parentOf() string {
-	for _, r := range s.References {
-		if r.RefType == "CHILD_OF" {
-			return r.SpanID
-		}
-	}
-	if len(s.References) > 0 {
-		return s.References[0].SpanID
-	}
-	return ""
-}
-
-// tag returns the value of tag key as a string, or "".
-func (s *JaegerSpan) tag(key string) string {
-	for _, t := range s.Tags {
-		if t.Key == key {
-			return fmt.Sprint(t.Value)
-		}
-	}
-	return ""
-}
-
-// failed tells whether s recorded an error.
-func (s *JaegerSpan) failed() bool {
-	return s.tag("error") == "true" || s.tag("otel.status_code") == "ERROR"
-}
 
 // waterfallRow is one line of a waterfall.
 type waterfallRow struct {
-	span  *JaegerSpan
+	span  *jaegerquery.Span
 	depth int
 }
 
 // orderSpans returns the spans in tree order: roots (spans whose parent is
 // absent from the trace) by start time, each followed by its descendants,
 // siblings by start time; ties break on span ID, so the order is stable.
-func orderSpans(tr JaegerTrace) []waterfallRow {
-	byID := make(map[string]*JaegerSpan, len(tr.Spans))
+func orderSpans(tr jaegerquery.Trace) []waterfallRow {
+	byID := make(map[string]*jaegerquery.Span, len(tr.Spans))
 	for i := range tr.Spans {
 		byID[tr.Spans[i].SpanID] = &tr.Spans[i]
 	}
-	children := map[string][]*JaegerSpan{}
-	var roots []*JaegerSpan
+	children := map[string][]*jaegerquery.Span{}
+	var roots []*jaegerquery.Span
 	for i := range tr.Spans {
 		s := &tr.Spans[i]
-		if p := s.parentOf(); p != "" && byID[p] != nil && p != s.SpanID {
+		if p := s.ParentID(); p != "" && byID[p] != nil && p != s.SpanID {
 			children[p] = append(children[p], s)
 		} else {
 			roots = append(roots, s)
 		}
 	}
-	byStart := func(a, b *JaegerSpan) int {
-		return cmp.Or(cmp.Compare(a.StartTime, b.StartTime), cmp.Compare(a.SpanID, b.SpanID))
-	}
-	slices.SortFunc(roots, byStart)
+	jaegerquery.SortByStart(roots)
 	rows := make([]waterfallRow, 0, len(tr.Spans))
 	seen := make(map[string]bool, len(tr.Spans))
-	var walk func(s *JaegerSpan, depth int)
-	walk = func(s *JaegerSpan, depth int) {
+	var walk func(s *jaegerquery.Span, depth int)
+	walk = func(s *jaegerquery.Span, depth int) {
 		if seen[s.SpanID] {
 			return // a reference cycle in a malformed trace
 		}
 		seen[s.SpanID] = true
 		rows = append(rows, waterfallRow{span: s, depth: depth})
 		kids := children[s.SpanID]
-		slices.SortFunc(kids, byStart)
+		jaegerquery.SortByStart(kids)
 		for _, k := range kids {
 			walk(k, depth+1)
 		}
@@ -160,7 +78,7 @@ const minBarWidth = 10
 // depth, the start offset from the trace's first span, the duration, and a
 // bar placed and scaled on the trace's total duration. A span that recorded
 // an error is marked "!". It is a pure function of its arguments.
-func RenderWaterfall(w io.Writer, tr JaegerTrace, width int) error {
+func RenderWaterfall(w io.Writer, tr jaegerquery.Trace, width int) error {
 	rows := orderSpans(tr)
 	if len(rows) == 0 {
 		_, err := fmt.Fprintf(w, "Trace %s has no spans\n", tr.TraceID)
@@ -184,7 +102,7 @@ func RenderWaterfall(w io.Writer, tr JaegerTrace, width int) error {
 		}
 		services[svc] = true
 		op := strings.Repeat("  ", r.depth) + r.span.OperationName
-		if r.span.failed() {
+		if r.span.Failed() {
 			op += " !"
 		}
 		lines[i] = line{svc, op, formatMicros(r.span.StartTime - first), formatMicros(r.span.Duration)}

@@ -8,17 +8,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"miniais/tracing/jaegerquery"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-func loadTrace(tb testing.TB, name string) JaegerTrace {
+func loadTrace(tb testing.TB, name string) jaegerquery.Trace {
 	tb.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var jr JaegerResponse
+	var jr jaegerquery.Response[jaegerquery.Trace]
 	if err := json.Unmarshal(b, &jr); err != nil {
 		tb.Fatal(err)
 	}
@@ -60,27 +62,27 @@ func TestRenderWaterfallGolden(t *testing.T) {
 }
 
 func TestRenderWaterfallShapes(t *testing.T) {
-	span := func(id, parent, op, proc string, start, dur int64) JaegerSpan {
-		s := JaegerSpan{SpanID: id, OperationName: op, ProcessID: proc, StartTime: start, Duration: dur}
+	span := func(id, parent, op, proc string, start, dur int64) jaegerquery.Span {
+		s := jaegerquery.Span{SpanID: id, OperationName: op, ProcessID: proc, StartTime: start, Duration: dur}
 		if parent != "" {
-			s.References = []JaegerRef{{RefType: "CHILD_OF", SpanID: parent}}
+			s.References = []jaegerquery.Reference{{RefType: "CHILD_OF", SpanID: parent}}
 		}
 		return s
 	}
 	tests := []struct {
 		name  string
-		tr    JaegerTrace
+		tr    jaegerquery.Trace
 		order []string // operations, in rendered order, with indentation
 	}{
-		{"empty", JaegerTrace{TraceID: "x"}, nil},
-		{"orphan becomes a root", JaegerTrace{Spans: []JaegerSpan{
+		{"empty", jaegerquery.Trace{TraceID: "x"}, nil},
+		{"orphan becomes a root", jaegerquery.Trace{Spans: []jaegerquery.Span{
 			span("b", "missing", "orphan", "p1", 5, 1), span("a", "", "root", "p1", 0, 10), span("c", "a", "child", "p1", 1, 2),
 		}}, []string{"root", "  child", "orphan"}},
-		{"siblings by start, subtree stays below parent", JaegerTrace{Spans: []JaegerSpan{
+		{"siblings by start, subtree stays below parent", jaegerquery.Trace{Spans: []jaegerquery.Span{
 			span("r", "", "root", "p1", 0, 100), span("late", "r", "late", "p1", 50, 10),
 			span("early", "r", "early", "p1", 10, 60), span("gc", "early", "grandchild", "p1", 60, 5),
 		}}, []string{"root", "  early", "    grandchild", "  late"}},
-		{"self reference does not loop", JaegerTrace{Spans: []JaegerSpan{span("s", "s", "self", "p1", 0, 1)}}, []string{"self"}},
+		{"self reference does not loop", jaegerquery.Trace{Spans: []jaegerquery.Span{span("s", "s", "self", "p1", 0, 1)}}, []string{"self"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +116,7 @@ func TestTraceComplete(t *testing.T) {
 		t.Fatal("the fixture is complete")
 	}
 	// Drop the target's server span: the second client span has no child.
-	var partial JaegerTrace
+	var partial jaegerquery.Trace
 	partial.Processes = tr.Processes
 	for _, s := range tr.Spans {
 		if s.SpanID != "5fb397be34d26b51" {

@@ -8,10 +8,14 @@ import (
 // BMD is the versioned bucket metadata: every bucket and its properties. The
 // proxy owns it, persists it, and pushes every version to all targets.
 // Like Map, a published BMD is immutable: Clone, modify, bump Version.
+//
+// Its JSON is AIStore's (see MarshalJSON): buckets nested by provider and
+// namespace, the version a string.
 type BMD struct {
-	Version int64                   `json:"version,string" msg:"v"`
-	UUID    string                  `json:"uuid" msg:"uuid"`
-	Buckets map[string]*BucketProps `json:"buckets" msg:"b"`
+	Version int64  `msg:"v"`
+	UUID    string `msg:"uuid"`
+	// Buckets maps an ais bucket's name to its properties.
+	Buckets map[string]*BucketProps `msg:"b"`
 }
 
 // NewBMD returns an empty BMD at version 0.
@@ -33,8 +37,13 @@ func (b *BMD) Get(bck Bucket) *BucketProps { return b.Buckets[bck.Name] }
 // BucketProps are a bucket's properties, in the JSON shape that AIStore's
 // clients decode from the Ais-Bucket-Props header (numbers as strings where
 // AIStore sends strings).
+//
+// The sections Extra, LRU, RateLimit and Chunks stand for AIStore features
+// miniais does not have: they are always off, carry nothing over msgpack,
+// and decoding JSON that turns one on fails (see bprops.go).
 type BucketProps struct {
-	Provider    string          `json:"provider" msg:"p"`
+	Provider string `json:"provider" msg:"p"`
+	// BID is the bucket ID; an ais bucket's has BIDAIS set (see AISBucketID).
 	BID         uint64          `json:"bid,string" msg:"bid"`
 	Created     int64           `json:"created,string" msg:"c"`
 	Access      uint64          `json:"access,string" msg:"a"`
@@ -44,6 +53,13 @@ type BucketProps struct {
 	Mirror      MirrorConf      `json:"mirror" msg:"mirror"`
 	EC          ECConf          `json:"ec" msg:"ec"`
 	WritePolicy WritePolicyConf `json:"write_policy" msg:"wp"`
+	// Renamed is AIStore's marker of a renamed bucket (capital R in JSON,
+	// as AIStore spells it); miniais never renames, so it stays empty.
+	Renamed   string        `json:"Renamed" msg:"rn"`
+	Extra     ExtraProps    `json:"extra" msg:"-"`
+	LRU       LRUConf       `json:"lru" msg:"-"`
+	RateLimit RateLimitConf `json:"rate_limit" msg:"-"`
+	Chunks    ChunksConf    `json:"chunks" msg:"-"`
 }
 
 // ChecksumConf says how a bucket's objects are checksummed and validated.
@@ -83,19 +99,22 @@ type WritePolicyConf struct {
 	MD   string `json:"md" msg:"m"`
 }
 
-// ChecksumXXHash2 is the checksum type miniais computes: XXH64 with seed 0,
-// its 8 bytes big-endian in lowercase hex (AIStore's "xxhash2").
+// ChecksumXXHash2 is the default checksum type of the cluster and of new
+// buckets: XXH64 with seed 0, its 8 bytes big-endian in lowercase hex
+// (AIStore's "xxhash2"). Package checksum knows all seven types; this one is
+// here because the default bucket properties name it.
 const ChecksumXXHash2 = "xxhash2"
 
 // AccessAll grants every operation (AIStore's default access bits).
 const AccessAll = ^uint64(0)
 
-// DefaultBucketProps returns the properties of a new bucket created now with
-// the given bucket ID.
+// DefaultBucketProps returns the properties of a new ais bucket created now
+// with the given bucket ID; the ID gets BIDAIS set (AISBucketID(v) is the ID
+// AIStore would give a bucket created in bucket metadata version v).
 func DefaultBucketProps(bid uint64, now time.Time) *BucketProps {
 	return &BucketProps{
 		Provider:    ProviderAIS,
-		BID:         bid,
+		BID:         bid | BIDAIS,
 		Created:     now.UnixNano(),
 		Access:      AccessAll,
 		Checksum:    ChecksumConf{Type: ChecksumXXHash2},

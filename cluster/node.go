@@ -11,11 +11,21 @@ const (
 	RoleTarget = "target"
 )
 
-// Node flags.
+// Node flags: the bits of Node.Flags, AIStore's values (core/meta/smap.go),
+// so that AIStore's clients read them as AIStore means them. Whether a node
+// is down is not a flag: see Node.Unresponsive.
 const (
-	// FlagDown marks a node that missed its keepalives: requests that map to
-	// it answer ErrUnavailable until it comes back.
-	FlagDown uint64 = 1 << 0
+	// FlagNonElectable marks a proxy that may not become primary.
+	FlagNonElectable uint64 = 1 << 0
+	// FlagIC marks a proxy that is a member of the information center.
+	FlagIC uint64 = 1 << 1
+	// FlagMaintenance marks a node in maintenance (or shutting down).
+	FlagMaintenance uint64 = 1 << 2
+	// FlagDecommission marks a node being decommissioned.
+	FlagDecommission uint64 = 1 << 3
+	// FlagMaintenancePostRebalance marks a node in maintenance whose data the
+	// rebalance has moved away (set together with FlagMaintenance).
+	FlagMaintenancePostRebalance uint64 = 1 << 4
 )
 
 // NetInfo is one network endpoint of a node, in AIStore's JSON shape.
@@ -48,8 +58,14 @@ type Node struct {
 	PublicNet  NetInfo `json:"public_net" msg:"pub"`
 	ControlNet NetInfo `json:"intra_control_net" msg:"ctl"`
 	DataNet    NetInfo `json:"intra_data_net" msg:"dat"`
-	Flags      uint64  `json:"flags" msg:"f"`
-	IDDigest   uint64  `json:"id_digest" msg:"d"`
+	// Flags holds only AIStore's node flags (FlagNonElectable, ...).
+	Flags    uint64 `json:"flags" msg:"f"`
+	IDDigest uint64 `json:"id_digest" msg:"d"`
+	// Unresponsive marks a node that missed its keepalives: requests that
+	// map to it answer ErrUnavailable until it comes back. AIStore has no
+	// such state in its map, so the JSON carries it under a key of miniais's
+	// own ("miniais_down", omitted when false) that AIStore's decoders skip.
+	Unresponsive bool `json:"miniais_down,omitempty" msg:"down"`
 }
 
 // NewNode returns a node with its digest computed. publicAddr and
@@ -72,8 +88,8 @@ func (n *Node) URL() string { return n.PublicNet.DirectURL }
 // TransportAddr returns the "host:port" of the node's transport listener.
 func (n *Node) TransportAddr() string { return n.ControlNet.HostPort() }
 
-// Down reports whether the node is flagged down.
-func (n *Node) Down() bool { return n.Flags&FlagDown != 0 }
+// Down reports whether the node is flagged down (Unresponsive).
+func (n *Node) Down() bool { return n.Unresponsive }
 
 // Clone returns a copy of n.
 func (n *Node) Clone() *Node { c := *n; return &c }

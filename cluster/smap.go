@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Map is the versioned cluster map ("smap"): the proxy and every target. Its
@@ -11,12 +14,18 @@ import (
 // A Map is immutable once published: to change it, Clone it, modify the
 // clone, bump Version, and publish the clone. Methods are then safe for
 // concurrent use.
+//
+// In JSON the version is a string (as AIStore sends it); decoding also
+// accepts a number, which older miniais nodes and files carry.
 type Map struct {
 	Proxies map[string]*Node `json:"pmap" msg:"pmap"`
 	Targets map[string]*Node `json:"tmap" msg:"tmap"`
 	Primary *Node            `json:"proxy_si" msg:"proxy"`
 	Version int64            `json:"version,string" msg:"v"`
 	UUID    string           `json:"uuid" msg:"uuid"`
+	// CreationTime is when the cluster (its first map) was created, in
+	// AIStore's form "2006-01-02 15:04:05" (CreationTimeLayout).
+	CreationTime string `json:"creation_time" msg:"ct"`
 
 	idx atomic.Pointer[targetIndex] `msg:"-"`
 }
@@ -28,9 +37,14 @@ type targetIndex struct {
 	digests []uint64
 }
 
-// NewMap returns an empty map at version 0 with the given primary proxy.
+// CreationTimeLayout is the time layout of Map.CreationTime.
+const CreationTimeLayout = "2006-01-02 15:04:05"
+
+// NewMap returns an empty map at version 0 with the given primary proxy,
+// created now.
 func NewMap(uuid string, primary *Node) *Map {
-	m := &Map{Proxies: map[string]*Node{}, Targets: map[string]*Node{}, Primary: primary, UUID: uuid}
+	m := &Map{Proxies: map[string]*Node{}, Targets: map[string]*Node{}, Primary: primary, UUID: uuid,
+		CreationTime: time.Now().Format(CreationTimeLayout)}
 	if primary != nil {
 		m.Proxies[primary.ID] = primary
 	}
@@ -39,7 +53,7 @@ func NewMap(uuid string, primary *Node) *Map {
 
 // Clone returns a deep copy of m.
 func (m *Map) Clone() *Map {
-	c := &Map{Version: m.Version, UUID: m.UUID, Proxies: make(map[string]*Node, len(m.Proxies)), Targets: make(map[string]*Node, len(m.Targets))}
+	c := &Map{Version: m.Version, UUID: m.UUID, CreationTime: m.CreationTime, Proxies: make(map[string]*Node, len(m.Proxies)), Targets: make(map[string]*Node, len(m.Targets))}
 	for id, n := range m.Proxies {
 		c.Proxies[id] = n.Clone()
 	}
@@ -100,7 +114,7 @@ func (m *Map) index() *targetIndex {
 	for _, n := range m.Targets {
 		ix.nodes = append(ix.nodes, n)
 	}
-	slices.SortFunc(ix.nodes, func(a, b *Node) int { return compareStrings(a.ID, b.ID) })
+	slices.SortFunc(ix.nodes, func(a, b *Node) int { return strings.Compare(a.ID, b.ID) })
 	ix.digests = make([]uint64, len(ix.nodes))
 	for i, n := range ix.nodes {
 		ix.digests[i] = Digest(n.ID)
@@ -109,12 +123,18 @@ func (m *Map) index() *targetIndex {
 	return ix
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// UnmarshalJSON decodes AIStore's smap JSON; the version may be a string
+// (AIStore, miniais) or a number (older miniais).
+func (m *Map) UnmarshalJSON(b []byte) error {
+	type plain Map // without the method, so that decoding does not recurse
+	aux := struct {
+		*plain
+		Version MetaVersion `json:"version"`
+	}{plain: (*plain)(m)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
 	}
-	return 0
+	m.Version = int64(aux.Version)
+	m.idx.Store(nil)
+	return nil
 }

@@ -613,6 +613,12 @@ func (z *BucketProps) DecodeMsg(dc *msgp.Reader) (err error) {
 					}
 				}
 			}
+		case "rn":
+			z.Renamed, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Renamed")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -626,9 +632,9 @@ func (z *BucketProps) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *BucketProps) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 10
+	// map header, size 11
 	// write "p"
-	err = en.Append(0x8a, 0xa1, 0x70)
+	err = en.Append(0x8b, 0xa1, 0x70)
 	if err != nil {
 		return
 	}
@@ -785,15 +791,25 @@ func (z *BucketProps) EncodeMsg(en *msgp.Writer) (err error) {
 		err = msgp.WrapError(err, "WritePolicy", "MD")
 		return
 	}
+	// write "rn"
+	err = en.Append(0xa2, 0x72, 0x6e)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Renamed)
+	if err != nil {
+		err = msgp.WrapError(err, "Renamed")
+		return
+	}
 	return
 }
 
 // MarshalMsg implements msgp.Marshaler
 func (z *BucketProps) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 10
+	// map header, size 11
 	// string "p"
-	o = append(o, 0x8a, 0xa1, 0x70)
+	o = append(o, 0x8b, 0xa1, 0x70)
 	o = msgp.AppendString(o, z.Provider)
 	// string "bid"
 	o = append(o, 0xa3, 0x62, 0x69, 0x64)
@@ -851,6 +867,9 @@ func (z *BucketProps) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "m"
 	o = append(o, 0xa1, 0x6d)
 	o = msgp.AppendString(o, z.WritePolicy.MD)
+	// string "rn"
+	o = append(o, 0xa2, 0x72, 0x6e)
+	o = msgp.AppendString(o, z.Renamed)
 	return
 }
 
@@ -1041,6 +1060,12 @@ func (z *BucketProps) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					}
 				}
 			}
+		case "rn":
+			z.Renamed, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Renamed")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1055,7 +1080,7 @@ func (z *BucketProps) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *BucketProps) Msgsize() (s int) {
-	s = 1 + 2 + msgp.StringPrefixSize + len(z.Provider) + 4 + msgp.Uint64Size + 2 + msgp.Int64Size + 2 + msgp.Uint64Size + 2 + msgp.Uint64Size + 6 + z.Checksum.Msgsize() + 4 + 1 + 2 + msgp.BoolSize + 3 + msgp.BoolSize + 7 + 1 + 2 + msgp.Int64Size + 2 + msgp.Int64Size + 2 + msgp.BoolSize + 3 + z.EC.Msgsize() + 3 + 1 + 2 + msgp.StringPrefixSize + len(z.WritePolicy.Data) + 2 + msgp.StringPrefixSize + len(z.WritePolicy.MD)
+	s = 1 + 2 + msgp.StringPrefixSize + len(z.Provider) + 4 + msgp.Uint64Size + 2 + msgp.Int64Size + 2 + msgp.Uint64Size + 2 + msgp.Uint64Size + 6 + z.Checksum.Msgsize() + 4 + 1 + 2 + msgp.BoolSize + 3 + msgp.BoolSize + 7 + 1 + 2 + msgp.Int64Size + 2 + msgp.Int64Size + 2 + msgp.BoolSize + 3 + z.EC.Msgsize() + 3 + 1 + 2 + msgp.StringPrefixSize + len(z.WritePolicy.Data) + 2 + msgp.StringPrefixSize + len(z.WritePolicy.MD) + 3 + msgp.StringPrefixSize + len(z.Renamed)
 	return
 }
 
@@ -1403,6 +1428,473 @@ func (z *ChecksumConf) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *ChecksumConf) Msgsize() (s int) {
 	s = 1 + 2 + msgp.StringPrefixSize + len(z.Type) + 3 + msgp.BoolSize + 3 + msgp.BoolSize + 3 + msgp.BoolSize + 3 + msgp.BoolSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *ChecksumDefaults) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z94b1f360limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "vw":
+			if dc.IsNil() {
+				err = dc.ReadNil()
+				if err != nil {
+					err = msgp.WrapError(err, "ValidateWarmGet")
+					return
+				}
+				z.ValidateWarmGet = nil
+			} else {
+				if z.ValidateWarmGet == nil {
+					z.ValidateWarmGet = new(bool)
+				}
+				*z.ValidateWarmGet, err = dc.ReadBool()
+				if err != nil {
+					err = msgp.WrapError(err, "ValidateWarmGet")
+					return
+				}
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *ChecksumDefaults) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 1
+	// write "vw"
+	err = en.Append(0x81, 0xa2, 0x76, 0x77)
+	if err != nil {
+		return
+	}
+	if z.ValidateWarmGet == nil {
+		err = en.WriteNil()
+		if err != nil {
+			return
+		}
+	} else {
+		err = en.WriteBool(*z.ValidateWarmGet)
+		if err != nil {
+			err = msgp.WrapError(err, "ValidateWarmGet")
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *ChecksumDefaults) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 1
+	// string "vw"
+	o = append(o, 0x81, 0xa2, 0x76, 0x77)
+	if z.ValidateWarmGet == nil {
+		o = msgp.AppendNil(o)
+	} else {
+		o = msgp.AppendBool(o, *z.ValidateWarmGet)
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *ChecksumDefaults) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z94b1f360limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "vw":
+			if msgp.IsNil(bts) {
+				bts, err = msgp.ReadNilBytes(bts)
+				if err != nil {
+					return
+				}
+				z.ValidateWarmGet = nil
+			} else {
+				if z.ValidateWarmGet == nil {
+					z.ValidateWarmGet = new(bool)
+				}
+				*z.ValidateWarmGet, bts, err = msgp.ReadBoolBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "ValidateWarmGet")
+					return
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *ChecksumDefaults) Msgsize() (s int) {
+	s = 1 + 3
+	if z.ValidateWarmGet == nil {
+		s += msgp.NilSize
+	} else {
+		s += msgp.BoolSize
+	}
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Config) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z94b1f360limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "v":
+			z.Version, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "Version")
+				return
+			}
+		case "uuid":
+			z.UUID, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "UUID")
+				return
+			}
+		case "t":
+			z.LastUpdated, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "LastUpdated")
+				return
+			}
+		case "tr":
+			err = z.Tracing.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "Tracing")
+				return
+			}
+		case "ck":
+			var zb0002 uint32
+			zb0002, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Checksum")
+				return
+			}
+			if zb0002 > z94b1f360limitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, err = dc.ReadMapKeyPtr()
+				if err != nil {
+					err = msgp.WrapError(err, "Checksum")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "vw":
+					if dc.IsNil() {
+						err = dc.ReadNil()
+						if err != nil {
+							err = msgp.WrapError(err, "Checksum", "ValidateWarmGet")
+							return
+						}
+						z.Checksum.ValidateWarmGet = nil
+					} else {
+						if z.Checksum.ValidateWarmGet == nil {
+							z.Checksum.ValidateWarmGet = new(bool)
+						}
+						*z.Checksum.ValidateWarmGet, err = dc.ReadBool()
+						if err != nil {
+							err = msgp.WrapError(err, "Checksum", "ValidateWarmGet")
+							return
+						}
+					}
+				default:
+					err = dc.Skip()
+					if err != nil {
+						err = msgp.WrapError(err, "Checksum")
+						return
+					}
+				}
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Config) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 5
+	// write "v"
+	err = en.Append(0x85, 0xa1, 0x76)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.Version)
+	if err != nil {
+		err = msgp.WrapError(err, "Version")
+		return
+	}
+	// write "uuid"
+	err = en.Append(0xa4, 0x75, 0x75, 0x69, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.UUID)
+	if err != nil {
+		err = msgp.WrapError(err, "UUID")
+		return
+	}
+	// write "t"
+	err = en.Append(0xa1, 0x74)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.LastUpdated)
+	if err != nil {
+		err = msgp.WrapError(err, "LastUpdated")
+		return
+	}
+	// write "tr"
+	err = en.Append(0xa2, 0x74, 0x72)
+	if err != nil {
+		return
+	}
+	err = z.Tracing.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "Tracing")
+		return
+	}
+	// write "ck"
+	err = en.Append(0xa2, 0x63, 0x6b)
+	if err != nil {
+		return
+	}
+	// map header, size 1
+	// write "vw"
+	err = en.Append(0x81, 0xa2, 0x76, 0x77)
+	if err != nil {
+		return
+	}
+	if z.Checksum.ValidateWarmGet == nil {
+		err = en.WriteNil()
+		if err != nil {
+			return
+		}
+	} else {
+		err = en.WriteBool(*z.Checksum.ValidateWarmGet)
+		if err != nil {
+			err = msgp.WrapError(err, "Checksum", "ValidateWarmGet")
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Config) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 5
+	// string "v"
+	o = append(o, 0x85, 0xa1, 0x76)
+	o = msgp.AppendInt64(o, z.Version)
+	// string "uuid"
+	o = append(o, 0xa4, 0x75, 0x75, 0x69, 0x64)
+	o = msgp.AppendString(o, z.UUID)
+	// string "t"
+	o = append(o, 0xa1, 0x74)
+	o = msgp.AppendInt64(o, z.LastUpdated)
+	// string "tr"
+	o = append(o, 0xa2, 0x74, 0x72)
+	o, err = z.Tracing.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Tracing")
+		return
+	}
+	// string "ck"
+	o = append(o, 0xa2, 0x63, 0x6b)
+	// map header, size 1
+	// string "vw"
+	o = append(o, 0x81, 0xa2, 0x76, 0x77)
+	if z.Checksum.ValidateWarmGet == nil {
+		o = msgp.AppendNil(o)
+	} else {
+		o = msgp.AppendBool(o, *z.Checksum.ValidateWarmGet)
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Config) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z94b1f360limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "v":
+			z.Version, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Version")
+				return
+			}
+		case "uuid":
+			z.UUID, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "UUID")
+				return
+			}
+		case "t":
+			z.LastUpdated, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "LastUpdated")
+				return
+			}
+		case "tr":
+			bts, err = z.Tracing.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Tracing")
+				return
+			}
+		case "ck":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Checksum")
+				return
+			}
+			if zb0002 > z94b1f360limitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0002 > 0 {
+				zb0002--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Checksum")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "vw":
+					if msgp.IsNil(bts) {
+						bts, err = msgp.ReadNilBytes(bts)
+						if err != nil {
+							return
+						}
+						z.Checksum.ValidateWarmGet = nil
+					} else {
+						if z.Checksum.ValidateWarmGet == nil {
+							z.Checksum.ValidateWarmGet = new(bool)
+						}
+						*z.Checksum.ValidateWarmGet, bts, err = msgp.ReadBoolBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Checksum", "ValidateWarmGet")
+							return
+						}
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Checksum")
+						return
+					}
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Config) Msgsize() (s int) {
+	s = 1 + 2 + msgp.Int64Size + 5 + msgp.StringPrefixSize + len(z.UUID) + 2 + msgp.Int64Size + 3 + z.Tracing.Msgsize() + 3 + 1 + 3
+	if z.Checksum.ValidateWarmGet == nil {
+		s += msgp.NilSize
+	} else {
+		s += msgp.BoolSize
+	}
 	return
 }
 
@@ -1757,6 +2249,12 @@ func (z *Map) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "UUID")
 				return
 			}
+		case "ct":
+			z.CreationTime, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "CreationTime")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -1770,9 +2268,9 @@ func (z *Map) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *Map) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 5
+	// map header, size 6
 	// write "pmap"
-	err = en.Append(0x85, 0xa4, 0x70, 0x6d, 0x61, 0x70)
+	err = en.Append(0x86, 0xa4, 0x70, 0x6d, 0x61, 0x70)
 	if err != nil {
 		return
 	}
@@ -1866,15 +2364,25 @@ func (z *Map) EncodeMsg(en *msgp.Writer) (err error) {
 		err = msgp.WrapError(err, "UUID")
 		return
 	}
+	// write "ct"
+	err = en.Append(0xa2, 0x63, 0x74)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.CreationTime)
+	if err != nil {
+		err = msgp.WrapError(err, "CreationTime")
+		return
+	}
 	return
 }
 
 // MarshalMsg implements msgp.Marshaler
 func (z *Map) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 5
+	// map header, size 6
 	// string "pmap"
-	o = append(o, 0x85, 0xa4, 0x70, 0x6d, 0x61, 0x70)
+	o = append(o, 0x86, 0xa4, 0x70, 0x6d, 0x61, 0x70)
 	o = msgp.AppendMapHeader(o, uint32(len(z.Proxies)))
 	for za0001, za0002 := range z.Proxies {
 		o = msgp.AppendString(o, za0001)
@@ -1920,6 +2428,9 @@ func (z *Map) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "uuid"
 	o = append(o, 0xa4, 0x75, 0x75, 0x69, 0x64)
 	o = msgp.AppendString(o, z.UUID)
+	// string "ct"
+	o = append(o, 0xa2, 0x63, 0x74)
+	o = msgp.AppendString(o, z.CreationTime)
 	return
 }
 
@@ -2060,6 +2571,12 @@ func (z *Map) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "UUID")
 				return
 			}
+		case "ct":
+			z.CreationTime, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "CreationTime")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -2104,7 +2621,7 @@ func (z *Map) Msgsize() (s int) {
 	} else {
 		s += z.Primary.Msgsize()
 	}
-	s += 2 + msgp.Int64Size + 5 + msgp.StringPrefixSize + len(z.UUID)
+	s += 2 + msgp.Int64Size + 5 + msgp.StringPrefixSize + len(z.UUID) + 3 + msgp.StringPrefixSize + len(z.CreationTime)
 	return
 }
 
@@ -2611,6 +3128,12 @@ func (z *Node) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "IDDigest")
 				return
 			}
+		case "down":
+			z.Unresponsive, err = dc.ReadBool()
+			if err != nil {
+				err = msgp.WrapError(err, "Unresponsive")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -2624,9 +3147,9 @@ func (z *Node) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *Node) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 7
+	// map header, size 8
 	// write "id"
-	err = en.Append(0x87, 0xa2, 0x69, 0x64)
+	err = en.Append(0x88, 0xa2, 0x69, 0x64)
 	if err != nil {
 		return
 	}
@@ -2773,15 +3296,25 @@ func (z *Node) EncodeMsg(en *msgp.Writer) (err error) {
 		err = msgp.WrapError(err, "IDDigest")
 		return
 	}
+	// write "down"
+	err = en.Append(0xa4, 0x64, 0x6f, 0x77, 0x6e)
+	if err != nil {
+		return
+	}
+	err = en.WriteBool(z.Unresponsive)
+	if err != nil {
+		err = msgp.WrapError(err, "Unresponsive")
+		return
+	}
 	return
 }
 
 // MarshalMsg implements msgp.Marshaler
 func (z *Node) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 7
+	// map header, size 8
 	// string "id"
-	o = append(o, 0x87, 0xa2, 0x69, 0x64)
+	o = append(o, 0x88, 0xa2, 0x69, 0x64)
 	o = msgp.AppendString(o, z.ID)
 	// string "r"
 	o = append(o, 0xa1, 0x72)
@@ -2828,6 +3361,9 @@ func (z *Node) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "d"
 	o = append(o, 0xa1, 0x64)
 	o = msgp.AppendUint64(o, z.IDDigest)
+	// string "down"
+	o = append(o, 0xa4, 0x64, 0x6f, 0x77, 0x6e)
+	o = msgp.AppendBool(o, z.Unresponsive)
 	return
 }
 
@@ -3012,6 +3548,12 @@ func (z *Node) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "IDDigest")
 				return
 			}
+		case "down":
+			z.Unresponsive, bts, err = msgp.ReadBoolBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Unresponsive")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -3026,7 +3568,222 @@ func (z *Node) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Node) Msgsize() (s int) {
-	s = 1 + 3 + msgp.StringPrefixSize + len(z.ID) + 2 + msgp.StringPrefixSize + len(z.Role) + 4 + 1 + 2 + msgp.StringPrefixSize + len(z.PublicNet.Hostname) + 2 + msgp.StringPrefixSize + len(z.PublicNet.Port) + 2 + msgp.StringPrefixSize + len(z.PublicNet.DirectURL) + 4 + 1 + 2 + msgp.StringPrefixSize + len(z.ControlNet.Hostname) + 2 + msgp.StringPrefixSize + len(z.ControlNet.Port) + 2 + msgp.StringPrefixSize + len(z.ControlNet.DirectURL) + 4 + 1 + 2 + msgp.StringPrefixSize + len(z.DataNet.Hostname) + 2 + msgp.StringPrefixSize + len(z.DataNet.Port) + 2 + msgp.StringPrefixSize + len(z.DataNet.DirectURL) + 2 + msgp.Uint64Size + 2 + msgp.Uint64Size
+	s = 1 + 3 + msgp.StringPrefixSize + len(z.ID) + 2 + msgp.StringPrefixSize + len(z.Role) + 4 + 1 + 2 + msgp.StringPrefixSize + len(z.PublicNet.Hostname) + 2 + msgp.StringPrefixSize + len(z.PublicNet.Port) + 2 + msgp.StringPrefixSize + len(z.PublicNet.DirectURL) + 4 + 1 + 2 + msgp.StringPrefixSize + len(z.ControlNet.Hostname) + 2 + msgp.StringPrefixSize + len(z.ControlNet.Port) + 2 + msgp.StringPrefixSize + len(z.ControlNet.DirectURL) + 4 + 1 + 2 + msgp.StringPrefixSize + len(z.DataNet.Hostname) + 2 + msgp.StringPrefixSize + len(z.DataNet.Port) + 2 + msgp.StringPrefixSize + len(z.DataNet.DirectURL) + 2 + msgp.Uint64Size + 2 + msgp.Uint64Size + 5 + msgp.BoolSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *TracingConfig) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z94b1f360limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "e":
+			if dc.IsNil() {
+				err = dc.ReadNil()
+				if err != nil {
+					err = msgp.WrapError(err, "Enabled")
+					return
+				}
+				z.Enabled = nil
+			} else {
+				if z.Enabled == nil {
+					z.Enabled = new(bool)
+				}
+				*z.Enabled, err = dc.ReadBool()
+				if err != nil {
+					err = msgp.WrapError(err, "Enabled")
+					return
+				}
+			}
+		case "p":
+			if dc.IsNil() {
+				err = dc.ReadNil()
+				if err != nil {
+					err = msgp.WrapError(err, "SamplerProbability")
+					return
+				}
+				z.SamplerProbability = nil
+			} else {
+				if z.SamplerProbability == nil {
+					z.SamplerProbability = new(float64)
+				}
+				*z.SamplerProbability, err = dc.ReadFloat64()
+				if err != nil {
+					err = msgp.WrapError(err, "SamplerProbability")
+					return
+				}
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *TracingConfig) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "e"
+	err = en.Append(0x82, 0xa1, 0x65)
+	if err != nil {
+		return
+	}
+	if z.Enabled == nil {
+		err = en.WriteNil()
+		if err != nil {
+			return
+		}
+	} else {
+		err = en.WriteBool(*z.Enabled)
+		if err != nil {
+			err = msgp.WrapError(err, "Enabled")
+			return
+		}
+	}
+	// write "p"
+	err = en.Append(0xa1, 0x70)
+	if err != nil {
+		return
+	}
+	if z.SamplerProbability == nil {
+		err = en.WriteNil()
+		if err != nil {
+			return
+		}
+	} else {
+		err = en.WriteFloat64(*z.SamplerProbability)
+		if err != nil {
+			err = msgp.WrapError(err, "SamplerProbability")
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *TracingConfig) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "e"
+	o = append(o, 0x82, 0xa1, 0x65)
+	if z.Enabled == nil {
+		o = msgp.AppendNil(o)
+	} else {
+		o = msgp.AppendBool(o, *z.Enabled)
+	}
+	// string "p"
+	o = append(o, 0xa1, 0x70)
+	if z.SamplerProbability == nil {
+		o = msgp.AppendNil(o)
+	} else {
+		o = msgp.AppendFloat64(o, *z.SamplerProbability)
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *TracingConfig) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z94b1f360limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "e":
+			if msgp.IsNil(bts) {
+				bts, err = msgp.ReadNilBytes(bts)
+				if err != nil {
+					return
+				}
+				z.Enabled = nil
+			} else {
+				if z.Enabled == nil {
+					z.Enabled = new(bool)
+				}
+				*z.Enabled, bts, err = msgp.ReadBoolBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Enabled")
+					return
+				}
+			}
+		case "p":
+			if msgp.IsNil(bts) {
+				bts, err = msgp.ReadNilBytes(bts)
+				if err != nil {
+					return
+				}
+				z.SamplerProbability = nil
+			} else {
+				if z.SamplerProbability == nil {
+					z.SamplerProbability = new(float64)
+				}
+				*z.SamplerProbability, bts, err = msgp.ReadFloat64Bytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "SamplerProbability")
+					return
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *TracingConfig) Msgsize() (s int) {
+	s = 1 + 2
+	if z.Enabled == nil {
+		s += msgp.NilSize
+	} else {
+		s += msgp.BoolSize
+	}
+	s += 2
+	if z.SamplerProbability == nil {
+		s += msgp.NilSize
+	} else {
+		s += msgp.Float64Size
+	}
 	return
 }
 
@@ -3543,6 +4300,12 @@ func (z *Versions) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "BMD")
 				return
 			}
+		case "c":
+			z.Config, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "Config")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -3556,9 +4319,9 @@ func (z *Versions) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z Versions) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 2
+	// map header, size 3
 	// write "s"
-	err = en.Append(0x82, 0xa1, 0x73)
+	err = en.Append(0x83, 0xa1, 0x73)
 	if err != nil {
 		return
 	}
@@ -3577,19 +4340,32 @@ func (z Versions) EncodeMsg(en *msgp.Writer) (err error) {
 		err = msgp.WrapError(err, "BMD")
 		return
 	}
+	// write "c"
+	err = en.Append(0xa1, 0x63)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.Config)
+	if err != nil {
+		err = msgp.WrapError(err, "Config")
+		return
+	}
 	return
 }
 
 // MarshalMsg implements msgp.Marshaler
 func (z Versions) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 2
+	// map header, size 3
 	// string "s"
-	o = append(o, 0x82, 0xa1, 0x73)
+	o = append(o, 0x83, 0xa1, 0x73)
 	o = msgp.AppendInt64(o, z.Smap)
 	// string "b"
 	o = append(o, 0xa1, 0x62)
 	o = msgp.AppendInt64(o, z.BMD)
+	// string "c"
+	o = append(o, 0xa1, 0x63)
+	o = msgp.AppendInt64(o, z.Config)
 	return
 }
 
@@ -3627,6 +4403,12 @@ func (z *Versions) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "BMD")
 				return
 			}
+		case "c":
+			z.Config, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Config")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -3641,7 +4423,7 @@ func (z *Versions) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z Versions) Msgsize() (s int) {
-	s = 1 + 2 + msgp.Int64Size + 2 + msgp.Int64Size
+	s = 1 + 2 + msgp.Int64Size + 2 + msgp.Int64Size + 2 + msgp.Int64Size
 	return
 }
 

@@ -13,7 +13,9 @@
 # Settings (environment):
 #   MINIAIS_AISNODE_IMAGE     miniais/aisnode:dev
 #   MINIAIS_IMAGE_BIN_DIR     take aisnode and ais from this directory instead of building
-#   COMPOSE_PROJECT           miniais (container names: miniais_proxy_1, ...)
+#   COMPOSE_PROJECT           miniais (container names: miniais_proxy_1, ... with docker-compose,
+#                             miniais-proxy-1, ... with the docker compose plugin)
+# Compose: the docker-compose binary when installed, else the `docker compose` plugin.
 #   MINIAIS_COMPOSE_PROXY_PORT 18080, MINIAIS_COMPOSE_TARGET{1,2,3}_PORT 18081..18083,
 #   MINIAIS_COMPOSE_JAEGER_PORT 26686 (host ports on 127.0.0.1; empty = a free port)
 #   AIS_CLUSTER_SECRET        default: generated once into <repo>/.cache/compose.secret
@@ -28,10 +30,34 @@ GO=${GO:-go}
 export MINIAIS_AISNODE_IMAGE=${MINIAIS_AISNODE_IMAGE:-miniais/aisnode:dev}
 COMPOSE_PROJECT=${COMPOSE_PROJECT:-miniais}
 
+# compose_cmd sets COMPOSE_CMD to the Compose command: the docker-compose binary when it is
+# installed (.ci/run installs it), else the `docker compose` plugin when it answers. The
+# harness (tests/harness ComposeCommand) picks the same way.
+COMPOSE_CMD=()
+compose_cmd() {
+	((${#COMPOSE_CMD[@]} == 0)) || return 0
+	if command -v docker-compose >/dev/null 2>&1; then
+		COMPOSE_CMD=(docker-compose)
+	elif command -v docker >/dev/null 2>&1 && timeout 20 docker compose version >/dev/null 2>&1; then
+		COMPOSE_CMD=(docker compose)
+	else
+		die "neither docker-compose nor the docker compose plugin is installed"
+	fi
+}
+
 compose() {
-	command -v docker-compose >/dev/null 2>&1 || die "docker-compose is not installed"
+	compose_cmd
 	secret
-	docker-compose -p "$COMPOSE_PROJECT" -f "$ROOT/playground/compose.yaml" "$@"
+	"${COMPOSE_CMD[@]}" -p "$COMPOSE_PROJECT" -f "$ROOT/playground/compose.yaml" "$@"
+}
+
+# container SERVICE prints the name of SERVICE's container (docker-compose names it
+# PROJECT_SERVICE_1, the plugin PROJECT-SERVICE-1).
+container() {
+	local id
+	id=$(compose ps -q "$1" | head -n 1)
+	[[ -n "$id" ]] || { echo "${COMPOSE_PROJECT}_$1_1"; return 0; }
+	docker inspect -f '{{.Name}}' "$id" | sed 's|^/||'
 }
 
 cmd_image() {
@@ -99,7 +125,7 @@ cmd_up() {
 	cat <<EOF
 compose cluster up in $(($(date +%s) - start)) s: proxy http://127.0.0.1:$port (containers: $(compose ps -q | wc -l | tr -d ' '), project $COMPOSE_PROJECT)
   Jaeger API: http://127.0.0.1:$(compose port jaeger 16686 | sed 's/.*://')/api/services
-  Inside the network: docker exec ${COMPOSE_PROJECT}_proxy_1 ais ... (AIS_ENDPOINT=http://proxy:8080)
+  Inside the network: docker exec $(container proxy) ais ... (AIS_ENDPOINT=http://proxy:8080)
   Stop: make compose-down
 EOF
 }

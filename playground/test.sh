@@ -3,8 +3,10 @@
 #
 # Usage: playground/test.sh unit|integration|long|fuzz|generate-check
 #
-#   unit            gofmt check, go vet ./..., the generated-code check, then
-#                   go test -race -count=1 over every package outside ./tests
+#   unit            gofmt check, go vet ./... (also with -tags long and -tags notracing),
+#                   go build -tags notracing ./..., the generated-code check, then
+#                   go test -race -count=1 over every package outside ./tests, and again
+#                   with -tags notracing over the packages with notracing-specific files
 #   integration     provisions Jaeger (binary; image when a Docker engine answers) and the
 #                   aisnode image, then go test -count=1 -v ./tests/... with the environment
 #                   below; run `make build` first
@@ -65,16 +67,30 @@ cmd_generate_check() {
 	log "generated code is up to date ($(generated_files | wc -l | tr -d ' ') files)"
 }
 
+# tagged_packages TAG prints the directories of the packages with a file built only with
+# (or only without) build tag TAG: the packages whose tagged builds need testing too.
+tagged_packages() {
+	go_files | xargs -r grep -lE "^//go:build .*\b$1\b" | xargs -r -n1 dirname | sort -u
+}
+
 cmd_unit() {
-	local start bad pkgs
+	local start bad pkgs tagged
 	start=$(date +%s)
 	bad=$(go_files | xargs -r gofmt -l)
 	[[ -z "$bad" ]] || die "gofmt needed on: $bad"
 	"$GO" vet ./...
+	# The files behind build tags are vetted and built too: the long tests, the notracing build.
+	"$GO" vet -tags long ./...
+	"$GO" vet -tags notracing ./...
+	"$GO" build -tags notracing ./...
 	cmd_generate_check
 	mapfile -t pkgs < <("$GO" list ./... | grep -vE '^miniais/tests(/|$)')
 	"$GO" test -race -count=1 -timeout "${UNIT_TIMEOUT:-5m}" "${EXTRA[@]}" "${pkgs[@]}"
-	log "unit tests passed in $(($(date +%s) - start)) s"
+	# The notracing build of the packages that have notracing-specific code (at least ./tracing).
+	mapfile -t tagged < <(tagged_packages notracing)
+	((${#tagged[@]} > 0)) || die "no package has notracing-specific files: tagged_packages is broken"
+	"$GO" test -race -count=1 -tags notracing -timeout "${UNIT_TIMEOUT:-5m}" "${EXTRA[@]}" "${tagged[@]}"
+	log "unit tests passed in $(($(date +%s) - start)) s (notracing build of: ${tagged[*]})"
 }
 
 # provision exports the MINIAIS_* variables the integration tests read.

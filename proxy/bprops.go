@@ -7,29 +7,59 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"miniais/api/server"
 	"miniais/api/wire"
+	"miniais/checksum"
 	"miniais/cluster"
 	"miniais/transport"
 )
 
-// setBucketProps serves PATCH /v1/buckets/B {"action":"set-bprops","value":
-// {partial props}}: it merges the partial properties into the bucket's,
-// publishes them in a new bucket metadata version (persisted first), and
-// pushes that version to every target that is up. A target that misses the
-// push catches up through its keepalives.
-func (p *Proxy) setBucketProps(ctx context.Context, bck cluster.Bucket, msg wire.ActionMsg) error {
-	if msg.Action != wire.ActSetBprops {
-		return cluster.Errorf(cluster.ErrBadRequest, "PATCH bucket %s: unknown action %q (want %q)", bck, msg.Action, wire.ActSetBprops)
+// patchBucket serves PATCH /v1/buckets/B: set-bprops {"value": {partial
+// props}} merges the partial properties into the bucket's; reset-bprops
+// puts back the defaults (keeping the bucket's ID and creation time). The
+// result is published in a new bucket metadata version (persisted first)
+// and pushed to every target that is up; a target that misses the push
+// catches up through its keepalives.
+func (p *Proxy) patchBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	msg, err := server.ReadAction(r)
+	if err == nil {
+		err = server.CheckAction(msg.Action)
 	}
-	if len(msg.Value) == 0 {
-		return cluster.Errorf(cluster.ErrBadRequest, "%s %s: no properties in the message value", wire.ActSetBprops, bck)
+	if err != nil {
+		return err
 	}
+	bck := rt.Bucket
+	var change func(*cluster.BucketProps) (*cluster.BucketProps, error)
+	switch msg.Action {
+	case wire.ActSetBprops:
+		if len(msg.Value) == 0 {
+			return cluster.Errorf(cluster.ErrBadRequest, "%s %s: no properties in the message value", wire.ActSetBprops, bck)
+		}
+		change = func(cur *cluster.BucketProps) (*cluster.BucketProps, error) { return mergeBucketProps(cur, msg.Value) }
+	case wire.ActResetBprops:
+		change = func(cur *cluster.BucketProps) (*cluster.BucketProps, error) {
+			def := p.clusterConfig().BucketProps(cur.BID, time.Unix(0, cur.Created))
+			def.BID, def.Created = cur.BID, cur.Created
+			return def, nil
+		}
+	default:
+		return server.ErrActionRoute(r, msg.Action)
+	}
+	return p.updateBucketProps(r.Context(), bck, msg.Action, change)
+}
+
+// updateBucketProps replaces the properties of bck with change(current) in a
+// new bucket metadata version, persisted and then pushed to the targets.
+func (p *Proxy) updateBucketProps(ctx context.Context, bck cluster.Bucket, action string, change func(*cluster.BucketProps) (*cluster.BucketProps, error)) error {
 	ctx, span := p.tracer.Start(ctx, "proxy.set_bprops")
 	defer span.End()
-	span.SetAttributes(attribute.String("ais.bucket", bck.String()))
+	span.SetAttributes(attribute.String("ais.bucket", bck.String()), attribute.String("ais.action", action))
 
 	// Bucket transactions replace whole BMD versions too: serialize with them.
 	p.txnMu.Lock()
@@ -41,13 +71,13 @@ func (p *Proxy) setBucketProps(ctx context.Context, bck cluster.Bucket, msg wire
 		p.mu.Unlock()
 		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
 	}
-	merged, err := mergeBucketProps(props, msg.Value)
+	changed, err := change(props)
 	if err != nil {
 		p.mu.Unlock()
-		return fmt.Errorf("%s %s: %w", wire.ActSetBprops, bck, err)
+		return fmt.Errorf("%s %s: %w", action, bck, err)
 	}
 	next := cur.Clone()
-	next.Buckets[bck.Name] = merged
+	next.Buckets[bck.Name] = changed
 	next.Version = cur.Version + 1
 	if err := p.persist(bmdFile, next); err != nil {
 		p.mu.Unlock()
@@ -61,20 +91,23 @@ func (p *Proxy) setBucketProps(ctx context.Context, bck cluster.Bucket, msg wire
 		return err
 	}
 	errs := p.broadcast(ctx, p.smap.Load(), transport.KindBMDPush, body, nil)
-	p.log.InfoContext(ctx, "bucket properties changed", "bucket", bck.String(), "bmd_version", next.Version,
-		"props", string(msg.Value), "targets_missed", len(errs))
+	p.log.InfoContext(ctx, "bucket properties changed", "bucket", bck.String(), "action", action, "bmd_version", next.Version,
+		"targets_missed", len(errs))
 	return nil
 }
 
 // mergeBucketProps returns a copy of cur with the fields named in the
 // partial JSON properties changed. It refuses unknown fields, trailing data,
 // changes of the provider, bucket ID or creation time, and features miniais
-// does not have (another checksum type, mirroring, erasure coding).
+// does not have (mirroring, erasure coding: 501).
 func mergeBucketProps(cur *cluster.BucketProps, partial []byte) (*cluster.BucketProps, error) {
 	next := *cur
 	dec := json.NewDecoder(bytes.NewReader(partial))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&next); err != nil {
+		if cluster.KindOf(err) != nil { // e.g. a section that can only be off: 501
+			return nil, fmt.Errorf("bucket properties: %w", err)
+		}
 		return nil, cluster.Errorf(cluster.ErrBadRequest, "malformed bucket properties: %v", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -83,12 +116,12 @@ func mergeBucketProps(cur *cluster.BucketProps, partial []byte) (*cluster.Bucket
 	switch {
 	case next.Provider != cur.Provider, next.BID != cur.BID, next.Created != cur.Created:
 		return nil, cluster.Errorf(cluster.ErrBadRequest, "provider, bid and created cannot change")
-	case next.Checksum.Type != cluster.ChecksumXXHash2:
-		return nil, cluster.Errorf(cluster.ErrBadRequest, "checksum type %q is not supported (only %q)", next.Checksum.Type, cluster.ChecksumXXHash2)
+	case !checksum.Valid(next.Checksum.Type):
+		return nil, cluster.Errorf(cluster.ErrBadRequest, "checksum type %q is not one of %s", next.Checksum.Type, strings.Join(checksum.Types(), ", "))
 	case next.Mirror.Enabled || next.Mirror.Copies > 1:
-		return nil, cluster.Errorf(cluster.ErrBadRequest, "mirroring is not supported")
+		return nil, cluster.Errorf(cluster.ErrNotImplemented, "mirroring (mirror.enabled, mirror.copies) is not implemented")
 	case next.EC.Enabled:
-		return nil, cluster.Errorf(cluster.ErrBadRequest, "erasure coding is not supported")
+		return nil, cluster.Errorf(cluster.ErrNotImplemented, "erasure coding (ec.enabled) is not implemented")
 	}
 	return &next, nil
 }

@@ -20,81 +20,131 @@ import (
 	"miniais/transport"
 )
 
-// buckets serves /v1/buckets and /v1/buckets/B.
-func (p *Proxy) buckets(w http.ResponseWriter, r *http.Request, rt server.Route) {
+// getBuckets serves GET /v1/buckets: the list of buckets, filtered by the
+// action message's name (AIStore's existence check). Every presence value
+// means the buckets of the BMD: miniais has only ais:// buckets.
+func (p *Proxy) getBuckets(w http.ResponseWriter, r *http.Request, _ server.Route) error {
 	msg, err := server.ReadAction(r)
 	if err != nil {
-		p.writeError(w, r, err)
-		return
+		return err
 	}
-	ctx := r.Context()
-	switch {
-	case r.Method == http.MethodGet && rt.Bucket.Name == "":
-		if msg.Action != "" && msg.Action != wire.ActList {
-			err = cluster.Errorf(cluster.ErrBadRequest, "unknown action %q", msg.Action)
-			break
+	if msg.Action != "" && msg.Action != wire.ActList {
+		if err := server.CheckAction(msg.Action); err != nil {
+			return err
 		}
-		p.listBuckets(w)
-		return
-	case r.Method == http.MethodGet:
-		// No value means "list buckets" (api-v1.md); a value lists objects.
-		if msg.Action != "" && msg.Action != wire.ActList {
-			err = cluster.Errorf(cluster.ErrBadRequest, "unknown action %q", msg.Action)
-			break
-		}
-		if msg.Action == wire.ActList && len(msg.Value) == 0 {
-			p.listBuckets(w)
-			return
-		}
-		err = p.listObjects(w, r, rt.Bucket, msg)
-	case rt.Bucket.Name == "":
-		err = server.ErrMethod(r)
-	case r.Method == http.MethodHead:
-		err = p.headBucket(w, rt.Bucket)
-	case r.Method == http.MethodPost:
-		if msg.Action != wire.ActCreateBck {
-			err = cluster.Errorf(cluster.ErrBadRequest, "POST %s: unknown action %q (want %q)", r.URL.Path, msg.Action, wire.ActCreateBck)
-			break
-		}
-		err = p.createBucket(ctx, rt.Bucket)
-	case r.Method == http.MethodPatch:
-		err = p.setBucketProps(ctx, rt.Bucket, msg)
-	case r.Method == http.MethodDelete:
-		if msg.Action != wire.ActDestroyBck {
-			err = cluster.Errorf(cluster.ErrBadRequest, "DELETE %s: unknown action %q (want %q)", r.URL.Path, msg.Action, wire.ActDestroyBck)
-			break
-		}
-		err = p.destroyBucket(ctx, rt.Bucket)
-	default:
-		err = server.ErrMethod(r)
+		return server.ErrActionRoute(r, msg.Action)
 	}
-	if err != nil {
-		p.writeError(w, r, err)
-	}
+	return p.listBuckets(w, r, msg.Name)
 }
 
-func (p *Proxy) listBuckets(w http.ResponseWriter) {
+// listBuckets writes the buckets of the BMD, or only the one named name.
+func (p *Proxy) listBuckets(w http.ResponseWriter, r *http.Request, name string) error {
+	if pr := r.URL.Query().Get(wire.QparamProvider); pr != "" && pr != cluster.ProviderAIS {
+		return cluster.Errorf(cluster.ErrNotImplemented, "provider %q: only ais:// buckets are implemented", pr)
+	}
 	bmd := p.bmd.Load()
 	out := make([]wire.BucketEntry, 0, len(bmd.Buckets))
-	for name, props := range bmd.Buckets {
-		out = append(out, wire.BucketEntry{Name: name, Provider: props.Provider})
+	for bname, props := range bmd.Buckets {
+		if name == "" || name == bname {
+			out = append(out, wire.BucketEntry{Name: bname, Provider: props.Provider})
+		}
 	}
 	slices.SortFunc(out, func(a, b wire.BucketEntry) int { return cmp.Compare(a.Name, b.Name) })
 	server.WriteJSON(w, out)
+	return nil
 }
 
-func (p *Proxy) headBucket(w http.ResponseWriter, bck cluster.Bucket) error {
-	props := p.bmd.Load().Get(bck)
+// getBucket serves GET /v1/buckets/B: an object listing (action list with a
+// value, or no message), the list of buckets (action list with no value,
+// api-v1.md) or a bucket summary (summary-bck).
+func (p *Proxy) getBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	msg, err := server.ReadAction(r)
+	if err != nil {
+		return err
+	}
+	switch msg.Action {
+	case "":
+		return p.listObjects(w, r, rt.Bucket, msg)
+	case wire.ActList:
+		if len(msg.Value) == 0 {
+			return p.listBuckets(w, r, msg.Name)
+		}
+		return p.listObjects(w, r, rt.Bucket, msg)
+	case wire.ActSummaryBck:
+		return p.summaryGet(w, r, rt.Bucket, msg)
+	}
+	if err := server.CheckAction(msg.Action); err != nil {
+		return err
+	}
+	return server.ErrActionRoute(r, msg.Action)
+}
+
+// headBucket serves HEAD /v1/buckets/B: the bucket's properties in
+// Ais-Bucket-Props, or with bsumm_remote in the query AIStore's summary
+// protocol (HEAD /v1/buckets/B[/PREFIX]).
+func (p *Proxy) headBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	props := p.bmd.Load().Get(rt.Bucket)
 	if props == nil {
-		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
+		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", rt.Bucket)
 	}
 	b, err := json.Marshal(props)
 	if err != nil {
 		return err
 	}
 	w.Header().Set(wire.HdrBucketProps, string(b))
+	q := r.URL.Query()
+	if q.Has(wire.QparamBsummRemote) {
+		return p.summaryHead(w, r, rt.Bucket, r.PathValue("prefix"))
+	}
+	if r.PathValue("prefix") != "" {
+		return cluster.Errorf(cluster.ErrBadRequest, "HEAD %s: a prefix applies only to a summary (%s)", r.URL.Path, wire.QparamBsummRemote)
+	}
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// postBucket serves POST /v1/buckets/B: create-bck (AIStore's other POST
+// actions are refused by CheckAction).
+func (p *Proxy) postBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	msg, err := server.ReadAction(r)
+	if err == nil {
+		err = server.CheckAction(msg.Action)
+	}
+	switch {
+	case err != nil:
+		return err
+	case msg.Action != wire.ActCreateBck:
+		return server.ErrActionRoute(r, msg.Action)
+	}
+	return p.createBucket(r.Context(), rt.Bucket)
+}
+
+// putBucket serves PUT /v1/buckets/B, where AIStore takes the archive
+// action; none is implemented.
+func (p *Proxy) putBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	msg, err := server.ReadAction(r)
+	if err == nil {
+		err = server.CheckAction(msg.Action)
+	}
+	if err != nil {
+		return err
+	}
+	return server.ErrActionRoute(r, msg.Action)
+}
+
+// deleteBucket serves DELETE /v1/buckets/B: destroy-bck.
+func (p *Proxy) deleteBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	msg, err := server.ReadAction(r)
+	if err == nil {
+		err = server.CheckAction(msg.Action)
+	}
+	switch {
+	case err != nil:
+		return err
+	case msg.Action != wire.ActDestroyBck:
+		return server.ErrActionRoute(r, msg.Action)
+	}
+	return p.destroyBucket(r.Context(), rt.Bucket)
 }
 
 func (p *Proxy) createBucket(ctx context.Context, bck cluster.Bucket) error {
@@ -102,12 +152,15 @@ func (p *Proxy) createBucket(ctx context.Context, bck cluster.Bucket) error {
 		return cluster.Errorf(cluster.ErrExists, "bucket %s already exists", bck)
 	}
 	now := time.Now()
-	props := cluster.DefaultBucketProps(uint64(now.UnixNano()), now)
+	// The cluster config's defaults; AIStore's bucket ID: the top bit and
+	// the bucket metadata version that adds the bucket.
+	props := p.clusterConfig().BucketProps(cluster.AISBucketID(p.bmd.Load().Version+1), now)
 	txn := cluster.Txn{ID: newUUID(), Action: cluster.TxnCreateBucket, Bucket: bck, Props: props}
 	return p.runTxn(ctx, &txn, func(bmd *cluster.BMD) error {
 		if bmd.Get(bck) != nil {
 			return cluster.Errorf(cluster.ErrExists, "bucket %s already exists", bck)
 		}
+		props.BID = cluster.AISBucketID(bmd.Version + 1)
 		bmd.Buckets[bck.Name] = props
 		return nil
 	})
@@ -203,14 +256,7 @@ func txnError(txn *cluster.Txn, errs map[string]error) error {
 	return fmt.Errorf("%s %s aborted: prepare failed on %d target(s), first %s: %w", txn.Action, txn.Bucket, len(ids), ids[0], first)
 }
 
-func isKindError(err error) bool {
-	for _, k := range []error{cluster.ErrExists, cluster.ErrNotFound, cluster.ErrBadName, cluster.ErrBadRequest, cluster.ErrUnavailable} {
-		if errors.Is(err, k) {
-			return true
-		}
-	}
-	return false
-}
+func isKindError(err error) bool { return cluster.KindOf(err) != nil }
 
 // defaultPageSize is the page size of an object listing that asks for none.
 const defaultPageSize = 1000
@@ -271,6 +317,10 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 		return err
 	}
 	res := mergePages(pages, int(lso.PageSize))
+	res.UUID = lso.UUID // AIStore's listing ID: made on page 1, echoed back after
+	if res.UUID == "" {
+		res.UUID = newUUID()
+	}
 	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("ais.entries", len(res.Entries)))
 	return server.WriteListing(w, r, res)
 }
@@ -281,7 +331,9 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 func mergePages(pages []*wire.LsoResult, size int) *wire.LsoResult {
 	var all []*wire.LsoEntry
 	more := false
+	var flags uint32
 	for _, pg := range pages {
+		flags |= pg.Flags // 1: a target's rebalance window is open
 		all = append(all, pg.Entries...)
 		if pg.ContinuationToken != "" {
 			more = true
@@ -293,7 +345,7 @@ func mergePages(pages []*wire.LsoResult, size int) *wire.LsoResult {
 	if len(all) > size {
 		all, more = all[:size], true
 	}
-	res := &wire.LsoResult{Entries: all}
+	res := &wire.LsoResult{Entries: all, Flags: flags}
 	if all == nil {
 		res.Entries = []*wire.LsoEntry{}
 	}

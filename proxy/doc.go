@@ -17,6 +17,16 @@
 // flagged down in a new map version: requests that map to it answer 503 at
 // once. Its next keepalive (or join) clears the flag.
 //
+// # Cluster queries and configuration
+//
+// GET /v1/cluster and /v1/daemon answer AIStore's queries in AIStore's JSON
+// (cluster.go, daemon.go); /v1/reverse/daemon relays a request to the node
+// named by Ais-Node-Id. The proxy also owns the versioned cluster
+// configuration (cluster.Config: the settings that change at run time):
+// set-config checks a change on every target first, persists it, applies
+// it and pushes it (transport.KindConfigPush); keepalives that carry an
+// older version get the current one.
+//
 // # Bucket transactions
 //
 // Bucket create and destroy are two-phase: the proxy sends a prepare to every

@@ -14,40 +14,65 @@ import (
 	"miniais/tracing"
 )
 
-// spanName names the server span of each request before routing.
+// spanName names the server span of each request before routing (the
+// route's handler renames it to its pattern).
 func spanName(r *http.Request) string { return server.SpanName(r) }
 
-// router returns the proxy's v1 API handler.
+// router returns the proxy's v1 API handler: one pattern per route.
 func (p *Proxy) router() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt, err := server.ParseRoute(r)
+	m := server.NewMux(p.cfg.ID)
+	m.HandleFunc("GET /v1/health", p.health)
+	m.HandleFunc("PUT /v1/cluster", p.clusterAction)
+
+	m.HandleFunc("GET /v1/buckets", p.bucketRoute(p.getBuckets))
+	m.HandleFunc("GET /v1/buckets/{$}", p.bucketRoute(p.getBuckets))
+	m.HandleFunc("GET /v1/buckets/{bucket}", p.bucketRoute(p.getBucket))
+	m.HandleFunc("HEAD /v1/buckets/{bucket}", p.bucketRoute(p.headBucket))
+	m.HandleFunc("HEAD /v1/buckets/{bucket}/{prefix...}", p.bucketRoute(p.headBucket))
+	m.HandleFunc("POST /v1/buckets/{bucket}", p.bucketRoute(p.postBucket))
+	m.HandleFunc("PUT /v1/buckets/{bucket}", p.bucketRoute(p.putBucket))
+	m.HandleFunc("PATCH /v1/buckets/{bucket}", p.bucketRoute(p.patchBucket))
+	m.HandleFunc("DELETE /v1/buckets/{bucket}", p.bucketRoute(p.deleteBucket))
+
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodPost} {
+		m.HandleFunc(method+" /v1/objects/{bucket}/{object...}", p.redirect)
+	}
+	p.clusterRoutes(m)
+	return m
+}
+
+// bucketRoute adapts a bucket handler: it validates the route, tags the
+// span and writes the handler's error.
+func (p *Proxy) bucketRoute(h func(http.ResponseWriter, *http.Request, server.Route) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rt, err := server.RouteOf(r)
+		if err == nil {
+			p.tagSpan(r, rt)
+			err = h(w, r, rt)
+		}
 		if err != nil {
 			p.writeError(w, r, err)
-			return
 		}
-		if rt.Bucket.Name != "" {
-			span := trace.SpanFromContext(r.Context())
-			span.SetAttributes(attribute.String("ais.bucket", rt.Bucket.String()), attribute.String("ais.node_id", p.cfg.ID))
-			if rt.Object != "" {
-				span.SetAttributes(attribute.String("ais.object", rt.Object))
-			}
-		}
-		switch rt.Resource {
-		case wire.ResHealth:
-			p.health(w, r)
-		case wire.ResDaemon:
-			p.daemon(w, r)
-		case wire.ResBuckets:
-			p.buckets(w, r, rt)
-		case wire.ResObjects:
-			p.redirect(w, r, rt)
-		}
-	})
+	}
+}
+
+func (p *Proxy) tagSpan(r *http.Request, rt server.Route) {
+	if rt.Bucket.Name == "" {
+		return
+	}
+	span := trace.SpanFromContext(r.Context())
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(attribute.String("ais.bucket", rt.Bucket.String()), attribute.String("ais.node_id", p.cfg.ID))
+	if rt.Object != "" {
+		span.SetAttributes(attribute.String("ais.object", rt.Object))
+	}
 }
 
 func (p *Proxy) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := wire.StatusOf(err)
-	if status >= 500 {
+	if status >= 500 && status != http.StatusNotImplemented {
 		p.log.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	server.WriteError(w, r, p.cfg.ID, err)
@@ -55,10 +80,6 @@ func (p *Proxy) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // health answers 200 once the cluster map has at least one target.
 func (p *Proxy) health(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		p.writeError(w, r, server.ErrMethod(r))
-		return
-	}
 	if len(p.smap.Load().ActiveTargets()) == 0 {
 		p.writeError(w, r, cluster.Errorf(cluster.ErrUnavailable, "proxy %s: no targets have joined yet", p.cfg.ID))
 		return
@@ -66,38 +87,42 @@ func (p *Proxy) health(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// daemon serves GET /v1/daemon?what=smap|bmd|stats.
-func (p *Proxy) daemon(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		p.writeError(w, r, server.ErrMethod(r))
-		return
+// clusterAction serves PUT /v1/cluster: job and membership actions, none of
+// which miniais implements yet (CheckAction refuses them with 501).
+func (p *Proxy) clusterAction(w http.ResponseWriter, r *http.Request) {
+	msg, err := server.ReadAction(r)
+	if err == nil {
+		err = server.CheckAction(msg.Action)
 	}
-	switch what := r.URL.Query().Get(wire.QparamWhat); what {
-	case wire.WhatSmap:
-		server.WriteJSON(w, p.smap.Load())
-	case wire.WhatBMD:
-		server.WriteJSON(w, p.bmd.Load())
-	case wire.WhatStats:
-		tp := p.cfg.Tracing
-		server.WriteJSON(w, wire.NodeStats{
-			ID: p.cfg.ID, Role: cluster.RoleProxy,
-			SmapVersion: p.smap.Load().Version, BMDVersion: p.bmd.Load().Version,
-			SpansExported: tp.Exported(), SpansDropped: tp.Dropped(), TracingEnabled: tp.Enabled(),
-			UptimeSeconds: int64(time.Since(p.started).Seconds()),
-		})
-	default:
-		p.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "unknown %s=%q (want smap, bmd or stats)", wire.QparamWhat, what))
+	if err == nil {
+		err = server.ErrActionRoute(r, msg.Action)
 	}
+	p.writeError(w, r, err)
 }
 
-// redirect answers an object request with a 307 to the owning target. The
-// Location keeps the path and query, adds pid and utm, and carries this
+// redirect answers an object request with a 307 to the owning target (for
+// every method: AIStore answers a GET with 301, which clients follow alike).
+// The Location keeps the path and query, adds pid and utm, and carries this
 // span's trace context.
-func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request, rt server.Route) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
-	default:
-		p.writeError(w, r, server.ErrMethod(r))
+func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request) {
+	rt, err := server.RouteOf(r)
+	if err != nil {
+		p.writeError(w, r, err)
+		return
+	}
+	p.tagSpan(r, rt)
+	if r.Method == http.MethodPost || (r.Method == http.MethodDelete && server.HasBody(r)) {
+		// An object action (AIStore's rename, multipart; a DELETE with an
+		// action is a multipart abort): none is implemented, so refuse it
+		// here rather than redirect it.
+		msg, err := server.ReadAction(r)
+		if err == nil {
+			err = server.CheckAction(msg.Action)
+		}
+		if err == nil {
+			err = server.ErrActionRoute(r, msg.Action)
+		}
+		p.writeError(w, r, err)
 		return
 	}
 	if p.bmd.Load().Get(rt.Bucket) == nil {

@@ -32,7 +32,7 @@ func (p *Proxy) handleJoin(ctx context.Context, msg *transport.Message, reply *t
 		return nil, cluster.Errorf(cluster.ErrBadRequest, "join: node %q (role %q) sent by %q", n.ID, n.Role, msg.Header.Sender)
 	}
 	n.IDDigest = cluster.Digest(n.ID)
-	n.Flags &^= cluster.FlagDown
+	n.Unresponsive = false
 	p.touch(n.ID)
 
 	smap, changed, err := p.updateSmap(ctx, func(m *cluster.Map) bool {
@@ -58,7 +58,8 @@ func (p *Proxy) handleJoin(ctx context.Context, msg *transport.Message, reply *t
 
 // handleKeepalive records that the sender is alive and clears its down flag.
 // The body carries the target's versions (cluster.Versions); when they lag,
-// the proxy pushes the newer map or bucket metadata to that target. An
+// the proxy pushes the newer map, bucket metadata or cluster configuration
+// to that target. An
 // unknown sender is told so (not found), and re-joins.
 func (p *Proxy) handleKeepalive(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
 	id := msg.Header.Sender
@@ -79,7 +80,7 @@ func (p *Proxy) handleKeepalive(ctx context.Context, msg *transport.Message, _ *
 			if n == nil || !n.Down() {
 				return false
 			}
-			n.Flags &^= cluster.FlagDown
+			n.Unresponsive = false
 			return true
 		})
 		if err != nil {
@@ -95,6 +96,9 @@ func (p *Proxy) handleKeepalive(ctx context.Context, msg *transport.Message, _ *
 	}
 	if bmd := p.bmd.Load(); have.BMD < bmd.Version {
 		go p.pushTo(context.WithoutCancel(ctx), t, transport.KindBMDPush, bmd)
+	}
+	if cfg := p.clusterConfig(); have.Config < cfg.Version {
+		go p.pushTo(context.WithoutCancel(ctx), t, transport.KindConfigPush, cfg)
 	}
 	return nil, nil
 }
@@ -143,7 +147,7 @@ func (p *Proxy) monitor(ctx context.Context) {
 		smap, changed, err := p.updateSmap(ctx, func(m *cluster.Map) bool {
 			for _, id := range silent {
 				if n := m.Targets[id]; n != nil {
-					n.Flags |= cluster.FlagDown
+					n.Unresponsive = true
 				}
 			}
 			return true

@@ -97,6 +97,14 @@ type Proxy struct {
 	// keepalive or join.
 	seenMu   sync.Mutex
 	lastSeen map[string]int64
+
+	// conf is the cluster configuration (cluster.go); rev relays
+	// /v1/reverse/daemon requests (daemon.go).
+	conf clusterConf
+	rev  reverser
+
+	// summaries are the bucket summary jobs (summary.go).
+	summaries summaries
 }
 
 // New loads the proxy's persisted state (or starts a fresh cluster map and
@@ -119,6 +127,9 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p.client = transport.NewClient(p.transportConfig())
 	if err := p.loadState(); err != nil {
+		return nil, err
+	}
+	if err := p.loadConfig(); err != nil {
 		return nil, err
 	}
 	now := time.Now().UnixNano()

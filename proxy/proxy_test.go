@@ -291,7 +291,7 @@ func TestBadRequests(t *testing.T) {
 		{"POST", "/v1/buckets/b1", `{"action":"nope"}`, 400},
 		{"POST", "/v1/buckets/b1", `{not json`, 400},
 		{"POST", "/v1/buckets/bad%20name", `{"action":"create-bck"}`, 400},
-		{"POST", "/v1/buckets/b1?provider=s3", `{"action":"create-bck"}`, 400},
+		{"POST", "/v1/buckets/b1?provider=s3", `{"action":"create-bck"}`, 501},
 		{"PATCH", "/v1/buckets/b1", ``, 400},
 		{"GET", "/v1/objects/b1/a/../b", ``, 400},
 		{"GET", "/v1/objects/b1/%2e%2e/x", ``, 400},
@@ -300,7 +300,7 @@ func TestBadRequests(t *testing.T) {
 		{"GET", "/v1/objects/nosuch/o", ``, 404},
 		{"POST", "/v1/objects/b1/o", ``, 400},
 		{"GET", "/v1/nothing", ``, 404},
-		{"GET", "/v1/daemon?what=nope", ``, 400},
+		{"GET", "/v1/daemon?what=nope", ``, 501},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
@@ -320,7 +320,7 @@ func TestRedirectCarriesTraceContext(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	cfg := tracing.DefaultConfig()
 	cfg.Enabled = true
-	tp, err := tracing.New(context.Background(), cfg, tracing.Options{Role: tracing.RoleProxy, NodeID: "p1", Exporter: exp})
+	tp, err := tracing.New(context.Background(), cfg, tracing.Options{Role: cluster.RoleProxy, NodeID: "p1", Exporter: exp})
 	if err != nil {
 		t.Fatal(err)
 	}

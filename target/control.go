@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"time"
 
 	"miniais/api/wire"
 	"miniais/cluster"
@@ -26,6 +26,9 @@ func (t *Target) registerControl(srv *transport.Server) {
 	srv.Handle(transport.KindTxnAbort, t.handleTxnAbort)
 	srv.Handle(transport.KindListObjects, t.handleList)
 	srv.Handle(transport.KindObjectPut, t.handleObjectPut)
+	srv.Handle(transport.KindConfigPush, t.handleConfigPush)
+	srv.Handle(transport.KindRebalanceDone, t.handleRebalanceDone)
+	srv.Handle(transport.KindBucketSummary, t.handleBucketSummary)
 }
 
 // fromProxy refuses control messages that do not come from the primary
@@ -103,10 +106,27 @@ func (t *Target) handleTxnPrepare(ctx context.Context, msg *transport.Message, _
 	default:
 		return nil, cluster.Errorf(cluster.ErrBadRequest, "unknown transaction %q", txn.Action)
 	}
+	now := time.Now()
 	t.txnMu.Lock()
-	t.txns[txn.ID] = txn
+	for id, p := range t.txns { // a prepare whose commit or abort never came
+		if now.Sub(p.at) > txnTTL {
+			delete(t.txns, id)
+			t.log.WarnContext(ctx, "prepared transaction expired", "txn", id, "action", p.txn.Action, "bucket", p.txn.Bucket.String())
+		}
+	}
+	t.txns[txn.ID] = preparedTxn{txn: txn, at: now}
 	t.txnMu.Unlock()
 	return nil, nil
+}
+
+// txnTTL is how long a prepared transaction waits for its commit or abort
+// (the proxy bounds each phase by its push timeout, seconds).
+const txnTTL = 2 * time.Minute
+
+// preparedTxn is a prepared bucket transaction and when it was prepared.
+type preparedTxn struct {
+	txn *cluster.Txn
+	at  time.Time
 }
 
 // handleTxnCommit applies the bucket metadata the commit carries.
@@ -136,7 +156,11 @@ func (t *Target) handleTxnCommit(ctx context.Context, msg *transport.Message, _ 
 	return nil, t.applyBMD(ctx, bmd)
 }
 
+// handleTxnAbort forgets a prepared transaction.
 func (t *Target) handleTxnAbort(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
+	if err := t.fromProxy(msg); err != nil {
+		return nil, err
+	}
 	txn, err := decodeTxn(msg)
 	if err != nil {
 		return nil, err
@@ -161,35 +185,40 @@ func (t *Target) handleList(ctx context.Context, msg *transport.Message, _ *tran
 	return res.MarshalMsg(nil)
 }
 
-// listPage lists one page of bck's objects on this target.
-func (t *Target) listPage(ctx context.Context, bck cluster.Bucket, lso wire.ListObjsMsg) (*wire.LsoResult, error) {
+func location(id, mountpath string) string { return fmt.Sprintf("t[%s]:mp[%s]", id, mountpath) }
+
+// handleBucketSummary returns this target's part of a bucket summary (the
+// objects whose names start with the prefix in Header.Opaque) as JSON.
+func (t *Target) handleBucketSummary(ctx context.Context, msg *transport.Message, _ *transport.Header) ([]byte, error) {
+	bck := cluster.NewBucket(msg.Header.Bucket)
 	if err := bck.Validate(); err != nil {
 		return nil, err
 	}
 	if t.bmd.Load().Get(bck) == nil {
 		return nil, cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
 	}
-	entries, next, err := t.store.List(ctx, bck, fs.ListOptions{Prefix: lso.Prefix, Token: lso.ContinuationToken, PageSize: int(lso.PageSize)})
-	if err != nil {
-		return nil, err
+	var sum wire.TargetSummary
+	token := ""
+	for {
+		entries, next, err := t.store.List(ctx, bck, fs.ListOptions{Prefix: string(msg.Header.Opaque), Token: token})
+		if err != nil {
+			return nil, err
+		}
+		for i := range entries {
+			size := entries[i].Size
+			if sum.Objects == 0 || size < sum.Min {
+				sum.Min = size
+			}
+			sum.Max = max(sum.Max, size)
+			sum.Objects++
+			sum.Bytes += uint64(size)
+		}
+		if next == "" {
+			break
+		}
+		token = next
 	}
-	res := &wire.LsoResult{ContinuationToken: next, Entries: make([]*wire.LsoEntry, len(entries))}
-	for i := range entries {
-		res.Entries[i] = t.entry(&entries[i])
-	}
-	return res, nil
+	sum.OnDisk = sum.Bytes
+	sum.Disks = t.store.Capacity()
+	return json.Marshal(sum)
 }
-
-func (t *Target) entry(a *fs.ObjectAttrs) *wire.LsoEntry {
-	return &wire.LsoEntry{
-		Name:     a.Name,
-		Size:     a.Size,
-		Checksum: a.Checksum.Value,
-		Atime:    strconv.FormatInt(a.Atime.UnixNano(), 10),
-		Version:  a.Version,
-		Location: location(t.cfg.ID, a.Mountpath),
-		Copies:   1,
-	}
-}
-
-func location(id, mountpath string) string { return fmt.Sprintf("t[%s]:mp[%s]", id, mountpath) }

@@ -8,8 +8,10 @@
 // with the cluster map (its version in the smap query parameter, served only
 // when it is this target's version and this target is the HRW owner, else
 // 421); any other PUT or DELETE is refused. GET and HEAD may come directly. It joins the proxy over the transport, sends
-// keepalives that carry its cluster map and bucket metadata versions, and
-// takes part in the proxy's two-phase bucket transactions.
+// keepalives that carry its cluster map, bucket metadata and cluster
+// configuration versions, takes part in the proxy's two-phase bucket
+// transactions, and applies the cluster configuration the proxy pushes
+// (daemon.go).
 //
 // # State
 //

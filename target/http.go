@@ -3,7 +3,6 @@ package target
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -13,117 +12,116 @@ import (
 	"miniais/cluster"
 )
 
-// spanName names the server span of each request before routing.
+// spanName names the server span of each request before routing (the
+// route's handler renames it to its pattern).
 func spanName(r *http.Request) string { return server.SpanName(r) }
 
-// router returns the target's v1 API handler.
+// router returns the target's v1 API handler: one pattern per route.
 func (t *Target) router() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	m := server.NewMux(t.cfg.ID)
+	m.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	t.daemonRoutes(m)
+	for _, method := range []string{http.MethodPut, http.MethodPost, http.MethodDelete} {
+		m.HandleFunc(method+" /v1/daemon/mountpaths", t.mountpathAction)
+	}
+	m.HandleFunc("HEAD /v1/buckets/{bucket}", t.route(t.headBucket))
+	m.HandleFunc("GET /v1/buckets/{bucket}", t.route(t.getBucket))
+	m.HandleFunc("GET /v1/objects/{bucket}/{object...}", t.route(t.getObject))
+	m.HandleFunc("HEAD /v1/objects/{bucket}/{object...}", t.route(t.headObject))
+	m.HandleFunc("PUT /v1/objects/{bucket}/{object...}", t.route(t.putObject))
+	m.HandleFunc("DELETE /v1/objects/{bucket}/{object...}", t.route(t.deleteObject))
+	m.HandleFunc("POST /v1/objects/{bucket}/{object...}", t.route(t.postObject))
+	return m
+}
+
+// route adapts a handler: it counts the request in flight, validates the
+// route, tags the span, checks how an object request got here (checkRoute)
+// and writes the handler's error.
+func (t *Target) route(h func(http.ResponseWriter, *http.Request, server.Route) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		t.inFlight.Add(1)
 		defer t.inFlight.Add(-1)
-		rt, err := server.ParseRoute(r)
+		rt, err := server.RouteOf(r)
+		if err == nil {
+			t.tagSpan(r, rt)
+			if rt.Object != "" {
+				err = t.checkRoute(r, rt)
+			}
+		}
+		if err == nil {
+			err = h(w, r, rt)
+		}
 		if err != nil {
 			t.writeError(w, r, err)
-			return
 		}
-		if rt.Bucket.Name != "" {
-			span := trace.SpanFromContext(r.Context())
-			if span.IsRecording() {
-				span.SetAttributes(attribute.String("ais.bucket", rt.Bucket.String()), attribute.String("ais.node_id", t.cfg.ID))
-				if rt.Object != "" {
-					span.SetAttributes(attribute.String("ais.object", rt.Object))
-				}
-			}
-		}
-		switch rt.Resource {
-		case wire.ResHealth:
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				t.writeError(w, r, server.ErrMethod(r))
-				return
-			}
-			w.WriteHeader(http.StatusOK)
-		case wire.ResDaemon:
-			t.daemon(w, r)
-		case wire.ResBuckets:
-			t.buckets(w, r, rt)
-		case wire.ResObjects:
-			t.objects(w, r, rt)
-		}
-	})
+	}
+}
+
+func (t *Target) tagSpan(r *http.Request, rt server.Route) {
+	span := trace.SpanFromContext(r.Context())
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(attribute.String("ais.bucket", rt.Bucket.String()), attribute.String("ais.node_id", t.cfg.ID))
+	if rt.Object != "" {
+		span.SetAttributes(attribute.String("ais.object", rt.Object))
+	}
 }
 
 func (t *Target) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := wire.StatusOf(err)
-	if status >= 500 {
+	if status >= 500 && status != http.StatusNotImplemented {
 		t.log.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	server.WriteError(w, r, t.cfg.ID, err)
 }
 
-// daemon serves GET /v1/daemon?what=smap|bmd|stats.
-func (t *Target) daemon(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		t.writeError(w, r, server.ErrMethod(r))
-		return
+// mountpathAction serves /v1/daemon/mountpaths (what the proxy relays from
+// /v1/reverse/daemon/mountpaths): AIStore's mountpath actions, none of which
+// miniais implements yet (CheckAction refuses them with 501).
+func (t *Target) mountpathAction(w http.ResponseWriter, r *http.Request) {
+	msg, err := server.ReadAction(r)
+	if err == nil {
+		err = server.CheckAction(msg.Action)
 	}
-	switch what := r.URL.Query().Get(wire.QparamWhat); what {
-	case wire.WhatSmap:
-		server.WriteJSON(w, t.smap.Load())
-	case wire.WhatBMD:
-		server.WriteJSON(w, t.bmd.Load())
-	case wire.WhatStats:
-		tp := t.cfg.Tracing
-		server.WriteJSON(w, wire.NodeStats{
-			ID: t.cfg.ID, Role: cluster.RoleTarget,
-			SmapVersion: t.smap.Load().Version, BMDVersion: t.bmd.Load().Version,
-			SpansExported: tp.Exported(), SpansDropped: tp.Dropped(), TracingEnabled: tp.Enabled(),
-			UptimeSeconds: int64(time.Since(t.started).Seconds()),
-			InFlight:      t.inFlight.Load(),
-		})
-	default:
-		t.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "unknown %s=%q (want smap, bmd or stats)", wire.QparamWhat, what))
+	if err == nil {
+		err = server.ErrActionRoute(r, msg.Action)
 	}
+	t.writeError(w, r, err)
 }
 
-// buckets serves HEAD and GET (this target's part of a listing) of
-// /v1/buckets/B; bucket changes go through the proxy.
-func (t *Target) buckets(w http.ResponseWriter, r *http.Request, rt server.Route) {
-	if rt.Bucket.Name == "" {
-		t.writeError(w, r, cluster.Errorf(cluster.ErrBadRequest, "list buckets through the proxy"))
-		return
-	}
+// headBucket serves HEAD /v1/buckets/B.
+func (t *Target) headBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
 	props := t.bmd.Load().Get(rt.Bucket)
-	switch r.Method {
-	case http.MethodHead:
-		if props == nil {
-			t.writeError(w, r, cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", rt.Bucket))
-			return
-		}
-		b, _ := json.Marshal(props)
-		w.Header().Set(wire.HdrBucketProps, string(b))
-		w.WriteHeader(http.StatusOK)
-	case http.MethodGet:
-		msg, err := server.ReadAction(r)
-		if err == nil && msg.Action != "" && msg.Action != wire.ActList {
-			err = cluster.Errorf(cluster.ErrBadRequest, "unknown action %q", msg.Action)
-		}
-		var lso wire.ListObjsMsg
-		if err == nil {
-			lso, err = msg.ListMsg()
-		}
-		if err != nil {
-			t.writeError(w, r, err)
-			return
-		}
-		res, err := t.listPage(r.Context(), rt.Bucket, lso)
-		if err != nil {
-			t.writeError(w, r, err)
-			return
-		}
-		if err := server.WriteListing(w, r, res); err != nil {
-			t.writeError(w, r, err)
-		}
-	default:
-		t.writeError(w, r, server.ErrMethod(r))
+	if props == nil {
+		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", rt.Bucket)
 	}
+	b, _ := json.Marshal(props)
+	w.Header().Set(wire.HdrBucketProps, string(b))
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// getBucket serves GET /v1/buckets/B: this target's page of a listing (the
+// proxy merges them over the transport; this is for direct use).
+func (t *Target) getBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	msg, err := server.ReadAction(r)
+	if err != nil {
+		return err
+	}
+	if msg.Action != "" && msg.Action != wire.ActList {
+		if err := server.CheckAction(msg.Action); err != nil {
+			return err
+		}
+		return server.ErrActionRoute(r, msg.Action)
+	}
+	lso, err := msg.ListMsg()
+	if err != nil {
+		return err
+	}
+	res, err := t.listPage(r.Context(), rt.Bucket, lso)
+	if err != nil {
+		return err
+	}
+	return server.WriteListing(w, r, res)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"miniais/api/server"
@@ -16,26 +17,17 @@ import (
 	"miniais/fs"
 )
 
-// objects serves /v1/objects/B/NAME.
-func (t *Target) objects(w http.ResponseWriter, r *http.Request, rt server.Route) {
-	err := t.checkRoute(r, rt)
+// postObject serves POST /v1/objects/B/NAME: AIStore's object actions
+// (rename, multipart), none of which miniais implements yet.
+func (t *Target) postObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	msg, err := server.ReadAction(r)
 	if err == nil {
-		switch r.Method {
-		case http.MethodGet:
-			err = t.getObject(w, r, rt)
-		case http.MethodHead:
-			err = t.headObject(w, r, rt)
-		case http.MethodPut:
-			err = t.putObject(w, r, rt)
-		case http.MethodDelete:
-			err = t.deleteObject(w, r, rt)
-		default:
-			err = server.ErrMethod(r)
-		}
+		err = server.CheckAction(msg.Action)
 	}
 	if err != nil {
-		t.writeError(w, r, err)
+		return err
 	}
+	return server.ErrActionRoute(r, msg.Action)
 }
 
 // bucketProps returns the props of an existing bucket.
@@ -55,16 +47,20 @@ func setAttrHeaders(h http.Header, a *fs.ObjectAttrs) {
 }
 
 func (t *Target) putObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	if _, err := t.bucketProps(rt.Bucket); err != nil {
+	props, err := t.bucketProps(rt.Bucket)
+	if err != nil {
 		return err
 	}
 	opts := fs.PutOptions{
-		Size:     r.ContentLength,
-		Checksum: cluster.Checksum{Type: r.Header.Get(wire.HdrChecksumType), Value: r.Header.Get(wire.HdrChecksumValue)},
-		MaxSize:  t.cfg.MaxObjectSize,
+		Size:         r.ContentLength,
+		ChecksumType: props.Checksum.Type,
+		Checksum:     cluster.Checksum{Type: r.Header.Get(wire.HdrChecksumType), Value: r.Header.Get(wire.HdrChecksumValue)},
+		MaxSize:      t.cfg.MaxObjectSize,
 	}
-	if opts.Checksum.Value != "" && opts.Checksum.Type == "" {
-		opts.Checksum.Type = cluster.ChecksumXXHash2
+	if v := r.URL.Query().Get(wire.QparamSkipVC); v != "" {
+		if opts.SkipVerify, err = strconv.ParseBool(v); err != nil {
+			return cluster.Errorf(cluster.ErrBadRequest, "malformed %s=%q", wire.QparamSkipVC, v)
+		}
 	}
 	body := newStallReader(w, r.Body, t.cfg.StallTimeout)
 	attrs, err := t.store.Put(r.Context(), rt.Bucket, rt.Object, body, opts)
@@ -114,8 +110,14 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt server.Rou
 	h.Set("Content-Length", strconv.FormatInt(obj.Attrs.Size, 10))
 	h.Set("Accept-Ranges", "bytes")
 	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		io.Copy(w, obj.File())
+	if n, err := io.Copy(w, obj.File()); err != nil {
+		// The status is sent: the client sees a short body. Say why.
+		t.log.WarnContext(r.Context(), "GET: reply cut short", "bucket", rt.Bucket.String(), "object", rt.Object,
+			"sent", n, "size", obj.Attrs.Size, "err", err)
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			span.SetStatus(codes.Error, "reply cut short")
+			span.RecordError(err)
+		}
 	}
 	return nil
 }
@@ -147,7 +149,23 @@ func (t *Target) deleteObject(w http.ResponseWriter, r *http.Request, rt server.
 	if _, err := t.bucketProps(rt.Bucket); err != nil {
 		return err
 	}
+	if server.HasBody(r) {
+		// AIStore's DELETE with an action message aborts a multipart
+		// upload: refuse it, never take it as a plain delete.
+		msg, err := server.ReadAction(r)
+		if err == nil {
+			err = server.CheckAction(msg.Action)
+		}
+		if err == nil {
+			err = server.ErrActionRoute(r, msg.Action)
+		}
+		return err
+	}
 	err := t.store.Delete(r.Context(), rt.Bucket, rt.Object)
+	if r.Header.Get(hdrLocalOnly) == "" {
+		// A move of this object that is in flight must not bring it back.
+		t.win.tomb(rt.Bucket.Uname(rt.Object))
+	}
 	if errors.Is(err, cluster.ErrNotFound) && t.fromNeighbors(w, r, rt) {
 		return nil
 	}

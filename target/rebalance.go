@@ -47,6 +47,8 @@ func (t *Target) startRebalance(smap *cluster.Map) {
 	}
 	ctx, cancel := context.WithCancel(t.runCtx)
 	t.rebCancel = cancel
+	t.win.open(smap, t.cfg.ID)
+	t.win.setClean(0)
 	go t.rebalance(ctx, smap)
 }
 
@@ -58,6 +60,7 @@ func (t *Target) rebalance(ctx context.Context, smap *cluster.Map) {
 	ctx, span := t.tracer.Start(ctx, "target.rebalance")
 	defer span.End()
 	start := time.Now()
+	go t.exchangeClean(ctx, smap) // learn which peers hold nothing of ours
 	var moved, kept, failed int
 	pause := 200 * time.Millisecond
 	for round := 1; ; round++ {
@@ -76,6 +79,10 @@ func (t *Target) rebalance(ctx context.Context, smap *cluster.Map) {
 	span.SetAttributes(attribute.Int("ais.moved", moved), attribute.Int("ais.failed", failed), attribute.Int64("ais.smap_version", smap.Version))
 	if failed > 0 {
 		span.SetStatus(codes.Error, "some objects did not move")
+	}
+	if failed == 0 && kept == 0 && ctx.Err() == nil {
+		t.win.setClean(smap.Version)
+		t.exchangeClean(ctx, smap) // tell the others this target is done
 	}
 	if moved+failed+kept > 0 && ctx.Err() == nil {
 		t.log.InfoContext(ctx, "rebalance done", "smap_version", smap.Version, "moved", moved, "failed", failed,
@@ -169,10 +176,16 @@ func (t *Target) handleObjectPut(ctx context.Context, msg *transport.Message, _ 
 	if err := cluster.ValidateObjectName(h.Object); err != nil {
 		return nil, err
 	}
-	if _, err := t.bucketProps(bck); err != nil {
+	props, err := t.bucketProps(bck)
+	if err != nil {
 		return nil, err
 	}
-	_, err := t.store.Put(ctx, bck, h.Object, msg.Body, fs.PutOptions{Size: h.Size, Checksum: h.Checksum, MaxSize: t.cfg.MaxObjectSize, IfAbsent: true})
+	if t.win.deleted(bck.Uname(h.Object)) {
+		return nil, nil // deleted here since the move began: the delete wins, the sender drops its copy
+	}
+	// The sender's checksum is verified, in its type, as the object arrives.
+	_, err = t.store.Put(ctx, bck, h.Object, msg.Body, fs.PutOptions{Size: h.Size, ChecksumType: props.Checksum.Type,
+		Checksum: h.Checksum, MaxSize: t.cfg.MaxObjectSize, IfAbsent: true})
 	if errors.Is(err, cluster.ErrExists) {
 		return nil, nil // ours is at least as new; the sender drops its copy
 	}

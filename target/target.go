@@ -96,7 +96,7 @@ type Target struct {
 
 	// txns holds prepared bucket transactions by ID.
 	txnMu sync.Mutex
-	txns  map[string]*cluster.Txn
+	txns  map[string]preparedTxn
 
 	inFlight atomic.Int64
 
@@ -106,6 +106,10 @@ type Target struct {
 	rebCancel context.CancelFunc
 	// httpc asks other targets for objects that have not moved here yet.
 	httpc *http.Client
+	// conf is the cluster configuration version held (daemon.go).
+	conf nodeConf
+	// win is the rebalance window (window.go).
+	win window
 }
 
 // New opens the target's mountpaths (removing work files a crash left) and
@@ -141,9 +145,9 @@ func New(cfg Config) (*Target, error) {
 		self:    cluster.NewNode(cfg.ID, cluster.RoleTarget, cfg.PublicAddr, cfg.TransportAddr),
 		store:   store,
 		started: time.Now(),
-		txns:    map[string]*cluster.Txn{},
+		txns:    map[string]preparedTxn{},
 		runCtx:  context.Background(),
-		httpc:   &http.Client{Transport: cfg.Tracing.Transport(nil), Timeout: time.Minute},
+		httpc:   &http.Client{Transport: cfg.Tracing.Transport(neighborTransport())},
 	}
 	t.client = transport.NewClient(t.transportConfig())
 	t.smap.Store(cluster.NewMap("", nil))
@@ -163,6 +167,16 @@ func New(cfg Config) (*Target, error) {
 }
 
 const bmdFile = "bmd.msgp"
+
+// neighborTransport is the HTTP transport of neighbour lookups: no overall
+// timeout (a large GET streams for as long as it takes; the request's
+// context bounds it), but a peer must start answering within 10 s.
+func neighborTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = 10 * time.Second
+	tr.MaxIdleConnsPerHost = 16
+	return tr
+}
 
 func (t *Target) transportConfig() transport.Config {
 	return transport.Config{
@@ -295,7 +309,7 @@ func (t *Target) join(ctx context.Context) error {
 }
 
 func (t *Target) sendKeepalive(ctx context.Context) error {
-	v := cluster.Versions{Smap: t.smap.Load().Version, BMD: t.bmd.Load().Version}
+	v := cluster.Versions{Smap: t.smap.Load().Version, BMD: t.bmd.Load().Version, Config: t.conf.load().Version}
 	body, err := v.MarshalMsg(nil)
 	if err != nil {
 		return err
@@ -323,6 +337,8 @@ func (t *Target) applySmap(ctx context.Context, smap *cluster.Map) {
 	t.smap.Store(smap)
 	if targetSetChanged(cur, smap) {
 		t.startRebalance(smap)
+	} else if t.win.cleanVersion() != 0 {
+		t.win.setClean(smap.Version) // nothing moves: still clean
 	}
 	t.log.DebugContext(ctx, "new cluster map", "version", smap.Version, "targets", len(smap.Targets))
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -148,7 +149,9 @@ func request(t testing.TB, method, url string, body io.Reader, hdr map[string]st
 	return resp, b
 }
 
-const redirectQuery = "?provider=ais&pid=p1&utm=1"
+// redirectQuery is what the proxy's redirect adds (fresh for a test run:
+// a target refuses redirects older than redirectTTL).
+var redirectQuery = "?provider=ais&pid=p1&utm=" + strconv.FormatInt(time.Now().UnixNano(), 36)
 
 func xxh(b []byte) string { return fmt.Sprintf("%016x", xxhash.Checksum64(b)) }
 

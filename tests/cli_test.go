@@ -177,3 +177,90 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestCLIAIStoreCommands drives AIStore's spellings of the bucket, object
+// and cluster commands through bin/ais against a real cluster.
+func TestCLIAIStoreCommands(t *testing.T) {
+	cl := harness.StartCluster(t, harness.Options{Targets: 2})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "o.txt")
+	if err := os.WriteFile(file, []byte("rmo me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	contains := func(t *testing.T, what, out string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s lacks %q:\n%s", what, w, out)
+			}
+		}
+	}
+
+	// Every subtest works on buckets of its own, but for aisb1, made here.
+	contains(t, "create", ok(t, cl, "create", "ais://aisb1"), "ais://aisb1")
+
+	t.Run("create, rmo, rmb", func(t *testing.T) {
+		contains(t, "create", ok(t, cl, "create", "ais://aisb2", "ais://aisb3"), "ais://aisb2", "ais://aisb3")
+		ok(t, cl, "put", file, "ais://aisb2/dir/o.txt")
+		contains(t, "rmo", ok(t, cl, "rmo", "ais://aisb2/dir/o.txt"), "ais://aisb2/dir/o.txt")
+		if ls := ok(t, cl, "ls", "ais://aisb2"); strings.Contains(ls, "o.txt") {
+			t.Errorf("rmo left the object:\n%s", ls)
+		}
+		if r := runAIS(t, cl, nil, nil, "rmo", "ais://aisb2/dir/o.txt"); r.code == 0 || !strings.Contains(r.stderr, "not found") {
+			t.Errorf("rmo of a missing object: exit %d, %q", r.code, r.stderr)
+		}
+		// stdin is not a terminal: without -y rmb refuses at once.
+		if r := runAIS(t, cl, []byte("y\n"), nil, "rmb", "ais://aisb3"); r.code != 2 || !strings.Contains(r.stderr, "--yes") {
+			t.Errorf("rmb without -y: exit %d, %q", r.code, r.stderr)
+		}
+		ok(t, cl, "rmb", "-y", "ais://aisb2", "ais://aisb3")
+		if out := ok(t, cl, "bucket", "ls"); strings.Contains(out, "aisb2") || strings.Contains(out, "aisb3") || !strings.Contains(out, "aisb1") {
+			t.Errorf("rmb -y:\n%s", out)
+		}
+	})
+
+	t.Run("bucket props show, set, reset", func(t *testing.T) {
+		show := ok(t, cl, "bucket", "props", "show", "ais://aisb1")
+		contains(t, "props show", show, "checksum.type", "xxhash2", "versioning.enabled", "mirror.copies")
+		set := ok(t, cl, "bucket", "props", "set", "ais://aisb1", "versioning.enabled=false", "checksum.validate_warm_get=true")
+		contains(t, "props set", set, `"versioning.enabled" set to false (was true)`, `"checksum.validate_warm_get" set to true (was false)`)
+		after := ok(t, cl, "bucket", "props", "show", "ais://aisb1", "--json")
+		contains(t, "props after set", after, `"validate_warm_get": true`, "\"versioning\": {\n    \"enabled\": false")
+		ok(t, cl, "bucket", "props", "reset", "ais://aisb1")
+		reset := ok(t, cl, "bucket", "props", "show", "ais://aisb1", "--json")
+		contains(t, "props after reset", reset, "\"versioning\": {\n    \"enabled\": true", "\"validate_warm_get\": false")
+		if r := runAIS(t, cl, nil, nil, "bucket", "props", "set", "ais://aisb1", "no.such=1"); r.code != 2 || !strings.Contains(r.stderr, "unknown bucket property") {
+			t.Errorf("set of an unknown property: exit %d, %q", r.code, r.stderr)
+		}
+	})
+
+	t.Run("show cluster smap and bmd", func(t *testing.T) {
+		smap := ok(t, cl, "show", "cluster", "smap")
+		contains(t, "smap", smap, "[P]", "proxy", "target", "Proxies: 1, targets: 2")
+		for _, n := range cl.Targets() {
+			contains(t, "smap", smap, n.ID, n.PublicURL)
+		}
+		contains(t, "bmd", ok(t, cl, "show", "cluster", "bmd"), "BUCKET", "ais://aisb1", "xxhash2")
+	})
+
+	// Needs the cluster-query endpoints (GET /v1/cluster?what=cluster_config,
+	// PUT /v1/cluster/set-config) from the cluster-queries work.
+	t.Run("show cluster config, config cluster", func(t *testing.T) {
+		contains(t, "show cluster config", ok(t, cl, "show", "cluster", "config", "checksum"), "checksum.type", "xxhash2")
+		contains(t, "config cluster KEY", ok(t, cl, "config", "cluster", "checksum.validate_warm_get"), "checksum.validate_warm_get", "false")
+		set := ok(t, cl, "config", "cluster", "checksum.validate_warm_get=true")
+		contains(t, "config cluster KEY=VALUE", set, "checksum.validate_warm_get", "true")
+		ok(t, cl, "config", "cluster", "checksum.validate_warm_get", "false")
+		contains(t, "config read back", ok(t, cl, "show", "cluster", "config", "checksum.validate_warm_get"), "false")
+	})
+
+	// Needs the bucket summary (summary-bck: 202 + job ID, then 200 + result)
+	// from the nodes.
+	t.Run("ls --summary, storage summary", func(t *testing.T) {
+		ok(t, cl, "create", "ais://aissum")
+		ok(t, cl, "put", file, "ais://aissum/s1")
+		ok(t, cl, "put", file, "ais://aissum/d/s2")
+		contains(t, "ls --summary", ok(t, cl, "ls", "ais://aissum", "--summary"), "NAME", "OBJECTS", "SIZE ON DISK", "USAGE(%)", "ais://aissum", "  2  ")
+		contains(t, "storage summary", ok(t, cl, "storage", "summary", "ais://aissum/d/"), "ais://aissum/d/", "  1  ")
+	})
+}

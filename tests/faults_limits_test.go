@@ -67,7 +67,7 @@ func TestLimits(t *testing.T) {
 	})
 
 	t.Run("stalled body", func(t *testing.T) {
-		nc := stalledPut(t, target.PublicAddr, "/v1/objects/lim/stalled?pid=p&utm=u", 1000)
+		nc := stalledPut(t, target.PublicAddr, "/v1/objects/lim/stalled?"+redirectQuery(t, ctx, cl), 1000)
 		defer nc.Close()
 		start := time.Now()
 		nc.SetDeadline(time.Now().Add(stall + 10*time.Second))
@@ -93,7 +93,7 @@ func TestLimits(t *testing.T) {
 	// stalled requests end the node serves again.
 	for _, n := range []*harness.Node{target, cl.Proxy()} {
 		t.Run("concurrency "+n.Name, func(t *testing.T) {
-			path := "/v1/objects/lim/slot?pid=p&utm=u"
+			path := "/v1/objects/lim/slot?" + redirectQuery(t, ctx, cl)
 			if n == cl.Proxy() {
 				path = "/v1/buckets/newbck" // the proxy reads the action message whole
 			}

@@ -207,9 +207,12 @@ func targetMapVersion(ctx context.Context, base string) (int64, error) {
 
 // headOn returns the status of HEAD of bck/name on one target, addressed
 // directly (it answers from its own mountpaths).
+// headOn HEADs name on one target's own disks (Ais-Local-Only, as targets
+// ask each other): 200 when that target holds a copy, 404 when not.
 func headOn(t *testing.T, ctx context.Context, base string, bck cluster.Bucket, name string) int {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, base+api.ObjectPath(bck.Name, name)+"?"+wire.QparamProvider+"="+bck.Provider, nil)
+	req.Header.Set("Ais-Local-Only", "true")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("HEAD on %s: %v", base, err)

@@ -3,7 +3,9 @@ package tests
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -26,20 +28,41 @@ func TestGracefulShutdown(t *testing.T) {
 	bck := createBucket(t, ctx, c, "graceful")
 	tn := cl.Targets()[0]
 
+	inFlight := func() int64 {
+		t.Helper()
+		st, err := nodeStats(ctx, tn.PublicURL)
+		if err != nil {
+			t.Fatalf("stats of %s: %v", tn.Name, err)
+		}
+		return st.InFlight
+	}
+	idle := inFlight() // nothing but (maybe) the stats request itself
+
 	body := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
 	nc, err := net.DialTimeout("tcp", tn.PublicAddr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	fmt.Fprintf(nc, "PUT /v1/objects/%s/inflight?provider=ais&pid=p&utm=1 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", bck.Name, len(body))
+	fmt.Fprintf(nc, "PUT /v1/objects/%s/inflight?provider=ais&%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n",
+		bck.Name, redirectQuery(t, ctx, cl), len(body))
 	half := len(body) / 2
 	if _, err := nc.Write(body[:half]); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // the handler is now reading the body
+	// The handler is reading the body: the target counts the PUT in flight.
+	var n int64
+	if !waitUntil(10*time.Second, func() bool { n = inFlight(); return n > idle }) {
+		nc.SetReadDeadline(time.Now().Add(time.Second))
+		b, _ := io.ReadAll(nc)
+		t.Fatalf("the PUT is not in flight: in_flight = %d, as when idle; the target said: %q", n, b)
+	}
 	cl.Signal(tn, syscall.SIGTERM)
-	time.Sleep(300 * time.Millisecond) // the node is shutting down, waiting for this request
+	// The shutdown has begun: the target closed its listener and refuses
+	// new connections, while it waits for the PUT.
+	if !waitUntil(10*time.Second, func() bool { return refuses(tn.PublicAddr) }) {
+		t.Fatalf("%s still accepts connections 10 s after SIGTERM", tn.Name)
+	}
 	if !tn.Running() {
 		t.Fatal("the target exited with a request in flight")
 	}
@@ -74,4 +97,15 @@ func TestGracefulShutdown(t *testing.T) {
 	if _, err := c.GetObject(ctx, bck, "inflight", &buf, api.GetOptions{}); err != nil || !bytes.Equal(buf.Bytes(), body) {
 		t.Fatalf("the acknowledged object after a restart: %v, %d bytes", err, buf.Len())
 	}
+}
+
+// refuses reports whether a TCP connection to addr is refused (nothing
+// listens there any more).
+func refuses(addr string) bool {
+	nc, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return errors.Is(err, syscall.ECONNREFUSED)
+	}
+	nc.Close()
+	return false
 }

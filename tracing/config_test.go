@@ -5,6 +5,8 @@ import (
 	"errors"
 	"maps"
 	"testing"
+
+	"miniais/cluster"
 )
 
 func TestDefaultConfig(t *testing.T) {
@@ -142,13 +144,13 @@ func TestFromEnv(t *testing.T) {
 			}},
 		{name: "bad headers", env: map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}, wantErr: true},
 		{name: "service name", env: map[string]string{"OTEL_SERVICE_NAME": "svc"},
-			want: func(c Config) bool { return ServiceName(c, RoleProxy) == "svc" }},
+			want: func(c Config) bool { return ServiceName(c, cluster.RoleProxy) == "svc" }},
 		{name: "SDK disabled wins", env: map[string]string{EnvEndpoint: "localhost:4317", "OTEL_SDK_DISABLED": "true"},
 			want: func(c Config) bool { return !c.Enabled }},
 		{name: "base kept", base: Config{Enabled: true, ExporterEndpoint: "x:1", SamplerProbability: 0.5, ServiceNamePrefix: "p"},
 			want: func(c Config) bool {
 				return c.Enabled && c.ExporterEndpoint == "x:1" && c.SamplerProbability == 0.5 &&
-					ServiceName(c, RoleTarget) == "p-target"
+					ServiceName(c, cluster.RoleTarget) == "p-target"
 			}},
 		{name: "bad endpoint", env: map[string]string{EnvEndpoint: "https://host:4317/v1/traces"}, wantErr: true},
 	}

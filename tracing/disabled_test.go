@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"miniais/cluster"
 )
 
 func TestDisabled(t *testing.T) {
 	ctx := context.Background()
 	before := runtime.NumGoroutine()
 	providers := map[string]*Provider{"nil": nil, "Disabled": Disabled()}
-	p, err := New(ctx, DefaultConfig(), Options{Role: RoleProxy})
+	p, err := New(ctx, DefaultConfig(), Options{Role: cluster.RoleProxy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func TestDisabled(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	c := DefaultConfig()
 	c.SamplerProbability = 1.5
-	if _, err := New(context.Background(), c, Options{Role: RoleProxy}); err == nil {
+	if _, err := New(context.Background(), c, Options{Role: cluster.RoleProxy}); err == nil {
 		t.Fatal("New accepted probability 1.5")
 	}
 }

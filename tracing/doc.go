@@ -43,6 +43,11 @@
 // header "Ais-Trace-Force: true" ([ForceSampleHeader]), which the CLI sends
 // for --trace.
 //
+// [Provider.SetSampling] changes the ratio, or turns sampling off and on
+// again, at run time (the nodes' set-config); a Provider built disabled has
+// no pipeline and refuses to be turned on ([ErrNotStarted]).
+// [Provider.Config] reports what the Provider runs with.
+//
 // # Export never hurts the data path
 //
 // Ended spans go to a bounded queue ([Config.QueueSize]) drained by one

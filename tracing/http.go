@@ -38,9 +38,11 @@ import (
 // span of its own.
 //
 // When the provider is disabled Handler returns h itself: no cost at all,
-// and no trace context is passed on.
+// and no trace context is passed on. A Provider whose sampling SetSampling
+// turned off still wraps h (nothing is sampled), so that turning it on
+// again takes effect.
 func (p *Provider) Handler(h http.Handler, name func(*http.Request) string) http.Handler {
-	if !p.Enabled() {
+	if !p.CanEnable() {
 		return h
 	}
 	return &serverHandler{next: h, name: name, tracer: p.tp.Tracer(InstrumentationName), prop: p.prop}
@@ -234,7 +236,7 @@ func (p *Provider) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	if !p.Enabled() {
+	if !p.CanEnable() {
 		return base
 	}
 	return &clientTransport{base: base, tracer: p.tp.Tracer(InstrumentationName), prop: p.prop}

@@ -18,6 +18,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+
+	"miniais/cluster"
 )
 
 // jaegerBinary returns the Jaeger all-in-one binary named by JAEGER_BIN, or
@@ -174,7 +176,7 @@ func TestJaegerExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(context.Background(), cfg, Options{Role: RoleProxy, NodeID: "p-jaeger", Version: "test",
+	p, err := New(context.Background(), cfg, Options{Role: cluster.RoleProxy, NodeID: "p-jaeger", Version: "test",
 		Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)

@@ -6,12 +6,14 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"miniais/cluster"
 )
 
 func TestNotCompiled(t *testing.T) {
 	c := DefaultConfig()
 	c.Enabled, c.ExporterEndpoint = true, "localhost:4317"
-	if _, err := New(context.Background(), c, Options{Role: RoleProxy}); !errors.Is(err, ErrNotCompiled) {
+	if _, err := New(context.Background(), c, Options{Role: cluster.RoleProxy}); !errors.Is(err, ErrNotCompiled) {
 		t.Fatalf("New(enabled) = %v, want ErrNotCompiled", err)
 	}
 }

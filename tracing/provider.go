@@ -3,6 +3,7 @@ package tracing
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -10,12 +11,10 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 )
 
-// Roles name the kind of process; the service name is "<prefix>-<role>".
-const (
-	RoleProxy  = "proxy"
-	RoleTarget = "target"
-	RoleCLI    = "cli"
-)
+// RoleCLI is the role of the ais command line, beside the node roles
+// cluster.RoleProxy and cluster.RoleTarget; the service name of a process
+// is "<prefix>-<role>".
+const RoleCLI = "cli"
 
 // InstrumentationName is the name of the tracers that this package's HTTP
 // instrumentation uses.
@@ -29,6 +28,8 @@ var ErrNotCompiled = errors.New("tracing: compiled out (built with -tags notraci
 // A Provider is safe for concurrent use. A nil *Provider behaves as a
 // disabled one.
 type Provider struct {
+	// enabled tells whether there is an export pipeline (the Provider was
+	// built enabled); SetSampling can turn sampling off and on again.
 	enabled bool
 	tp      trace.TracerProvider
 	prop    propagation.TextMapPropagator
@@ -36,6 +37,14 @@ type Provider struct {
 	// flush and shutdown are nil when disabled.
 	flush    func(context.Context) error
 	shutdown func(context.Context) error
+
+	// cfg is the configuration the Provider was built from.
+	cfg Config
+	// mu serializes SetSampling; sampling is its last setting (nil: never
+	// set), and setSampler swaps the SDK sampler (nil when disabled).
+	mu         sync.Mutex
+	sampling   atomic.Pointer[sampling]
+	setSampler func(on bool, ratio float64)
 }
 
 // exportStats counts the fate of sampled spans; shared by the provider and
@@ -53,12 +62,18 @@ func NewPropagator() propagation.TextMapPropagator {
 
 // Disabled returns a disabled Provider: the no-op tracer provider, the
 // standard propagator, no goroutine and no exporter.
-func Disabled() *Provider {
-	return &Provider{tp: noop.NewTracerProvider(), prop: NewPropagator(), stats: &exportStats{}}
+func Disabled() *Provider { return disabledWith(DefaultConfig()) }
+
+// disabledWith returns a disabled Provider that reports cfg (disabled) as
+// its configuration.
+func disabledWith(cfg Config) *Provider {
+	cfg.Enabled = false
+	return &Provider{tp: noop.NewTracerProvider(), prop: NewPropagator(), stats: &exportStats{}, cfg: cfg}
 }
 
-// Enabled tells whether spans are recorded and exported.
-func (p *Provider) Enabled() bool { return p != nil && p.enabled }
+// Enabled tells whether spans are recorded and exported: the Provider was
+// built enabled and SetSampling has not turned sampling off.
+func (p *Provider) Enabled() bool { return p != nil && p.enabled && p.samplingState().on }
 
 // TracerProvider returns the tracer provider: the SDK one when enabled, the
 // OpenTelemetry no-op one when disabled.

@@ -15,7 +15,7 @@ const Compiled = false
 // "notracing" build Exporter and SpanProcessor are untyped so that code
 // setting them still compiles; they are ignored.
 type Options struct {
-	// Role is RoleProxy, RoleTarget or RoleCLI.
+	// Role is cluster.RoleProxy, cluster.RoleTarget or RoleCLI.
 	Role string
 	// NodeID is the daemon ID.
 	NodeID string
@@ -39,5 +39,5 @@ func New(_ context.Context, cfg Config, _ Options) (*Provider, error) {
 	if cfg.Enabled {
 		return nil, fmt.Errorf("%w: unset AIS_TRACING_ENDPOINT or tracing.enabled", ErrNotCompiled)
 	}
-	return Disabled(), nil
+	return disabledWith(cfg), nil
 }

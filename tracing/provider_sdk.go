@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -27,7 +28,7 @@ const Compiled = true
 
 // Options are the per-process inputs of New that are not configuration.
 type Options struct {
-	// Role is RoleProxy, RoleTarget or RoleCLI (another non-empty word is
+	// Role is cluster.RoleProxy, cluster.RoleTarget or RoleCLI (another non-empty word is
 	// accepted, e.g. for a load generator). Required when enabled.
 	Role string
 	// NodeID is the daemon ID (resource attributes service.instance.id and
@@ -66,7 +67,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Provider, error) {
 		return nil, err
 	}
 	if !cfg.Enabled {
-		return Disabled(), nil
+		return disabledWith(cfg), nil
 	}
 	if opts.Role == "" || strings.ContainsAny(opts.Role, " \t\r\n") {
 		return nil, fmt.Errorf("%w: role %q", ErrConfig, opts.Role)
@@ -87,8 +88,10 @@ func New(ctx context.Context, cfg Config, opts Options) (*Provider, error) {
 	}
 
 	stats := &exportStats{}
+	sampler := &switchSampler{}
+	sampler.set(true, float64(cfg.SamplerProbability))
 	tpOpts := []sdktrace.TracerProviderOption{
-		sdktrace.WithSampler(NewSampler(float64(cfg.SamplerProbability))),
+		sdktrace.WithSampler(sampler),
 		sdktrace.WithResource(newResource(cfg, opts)),
 	}
 	if exp != nil {
@@ -110,12 +113,14 @@ func New(ctx context.Context, cfg Config, opts Options) (*Provider, error) {
 	}
 	tp := sdktrace.NewTracerProvider(tpOpts...)
 	return &Provider{
-		enabled:  true,
-		tp:       tp,
-		prop:     NewPropagator(),
-		stats:    stats,
-		flush:    tp.ForceFlush,
-		shutdown: tp.Shutdown,
+		enabled:    true,
+		tp:         tp,
+		prop:       NewPropagator(),
+		stats:      stats,
+		flush:      tp.ForceFlush,
+		shutdown:   tp.Shutdown,
+		cfg:        cfg,
+		setSampler: sampler.set,
 	}, nil
 }
 
@@ -222,3 +227,27 @@ func (s forceSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Sampl
 
 // Description implements sdktrace.Sampler.
 func (s forceSampler) Description() string { return "ForceSample{" + s.base.Description() + "}" }
+
+// switchSampler is the sampler of an enabled Provider: NewSampler(ratio),
+// or NeverSample while SetSampling has turned sampling off. It is swapped
+// atomically, so spans started after a change see it.
+type switchSampler struct {
+	cur atomic.Pointer[sdktrace.Sampler]
+}
+
+// set installs the sampler for on and ratio.
+func (s *switchSampler) set(on bool, ratio float64) {
+	smp := sdktrace.NeverSample()
+	if on {
+		smp = NewSampler(ratio)
+	}
+	s.cur.Store(&smp)
+}
+
+// ShouldSample implements sdktrace.Sampler.
+func (s *switchSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	return (*s.cur.Load()).ShouldSample(p)
+}
+
+// Description implements sdktrace.Sampler.
+func (s *switchSampler) Description() string { return (*s.cur.Load()).Description() }

@@ -23,6 +23,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	"miniais/cluster"
 )
 
 // newRecorded returns an enabled provider of role whose spans go to the
@@ -91,7 +93,7 @@ func TestHandlerSpan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, rec := newRecorded(t, RoleTarget, 1)
+			p, rec := newRecorded(t, cluster.RoleTarget, 1)
 			var inner trace.SpanContext
 			h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				inner = trace.SpanContextFromContext(r.Context())
@@ -144,7 +146,7 @@ func TestHandlerSpan(t *testing.T) {
 }
 
 func TestHandlerRoute(t *testing.T) {
-	p, rec := newRecorded(t, RoleProxy, 1)
+	p, rec := newRecorded(t, cluster.RoleProxy, 1)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/buckets/{bucket}", func(w http.ResponseWriter, r *http.Request) {})
 	p.Handler(mux, nil).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/buckets/b1", nil))
@@ -154,7 +156,7 @@ func TestHandlerRoute(t *testing.T) {
 }
 
 func TestHandlerPanic(t *testing.T) {
-	p, rec := newRecorded(t, RoleProxy, 1)
+	p, rec := newRecorded(t, cluster.RoleProxy, 1)
 	h := p.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }), nil)
 	func() {
 		defer func() {
@@ -171,7 +173,7 @@ func TestHandlerPanic(t *testing.T) {
 
 // The ResponseWriter the handler sees keeps Flush and ReaderFrom.
 func TestHandlerWriterInterfaces(t *testing.T) {
-	p, _ := newRecorded(t, RoleTarget, 1)
+	p, _ := newRecorded(t, cluster.RoleTarget, 1)
 	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := w.(io.ReaderFrom); !ok {
 			t.Error("no io.ReaderFrom")
@@ -199,7 +201,7 @@ func TestHandlerWriterInterfaces(t *testing.T) {
 // client span, client span child of the caller's span.
 func TestHTTPHop(t *testing.T) {
 	cli, cliRec := newRecorded(t, RoleCLI, 1)
-	srvP, srvRec := newRecorded(t, RoleProxy, 1)
+	srvP, srvRec := newRecorded(t, cluster.RoleProxy, 1)
 	srv := httptest.NewServer(srvP.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "pong")
 	}), func(r *http.Request) string { return r.Method + " /v1/health" }))
@@ -271,7 +273,7 @@ func TestTransportError(t *testing.T) {
 // Proxy redirect with the trace context in the Location query; the client
 // sends no trace headers; the target's span joins the proxy's trace.
 func TestRedirectQuery(t *testing.T) {
-	tgtP, tgtRec := newRecorded(t, RoleTarget, 1)
+	tgtP, tgtRec := newRecorded(t, cluster.RoleTarget, 1)
 	target := httptest.NewServer(tgtP.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("provider") != "ais" {
 			t.Error("query params lost")
@@ -279,7 +281,7 @@ func TestRedirectQuery(t *testing.T) {
 	}), func(r *http.Request) string { return r.Method + " /v1/objects/{bucket}/{object...}" }))
 	defer target.Close()
 
-	prxP, prxRec := newRecorded(t, RoleProxy, 1)
+	prxP, prxRec := newRecorded(t, cluster.RoleProxy, 1)
 	proxy := httptest.NewServer(prxP.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		q.Set("pid", "p1")
@@ -313,11 +315,11 @@ func TestRedirectQuery(t *testing.T) {
 // target's span a child of the proxy's. A query of another trace loses to
 // the headers.
 func TestRedirectQueryTracedClient(t *testing.T) {
-	tgtP, tgtRec := newRecorded(t, RoleTarget, 1)
+	tgtP, tgtRec := newRecorded(t, cluster.RoleTarget, 1)
 	name := func(r *http.Request) string { return r.Method + " /v1/objects/{bucket}/{object...}" }
 	target := httptest.NewServer(tgtP.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), name))
 	defer target.Close()
-	prxP, prxRec := newRecorded(t, RoleProxy, 1)
+	prxP, prxRec := newRecorded(t, cluster.RoleProxy, 1)
 	proxy := httptest.NewServer(prxP.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		InjectQuery(r.Context(), prxP.Propagator(), q)
@@ -358,8 +360,8 @@ func TestRedirectQueryTracedClient(t *testing.T) {
 
 // Across a transport header map.
 func TestMapHop(t *testing.T) {
-	a, aRec := newRecorded(t, RoleTarget, 1)
-	b, bRec := newRecorded(t, RoleTarget, 1)
+	a, aRec := newRecorded(t, cluster.RoleTarget, 1)
+	b, bRec := newRecorded(t, cluster.RoleTarget, 1)
 	ctx, send := a.Tracer("transport").Start(context.Background(), "transport.Send",
 		trace.WithSpanKind(trace.SpanKindProducer))
 	hdr := map[string]string{}
@@ -397,7 +399,7 @@ func TestForceSample(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, rec := newRecorded(t, RoleProxy, 0)
+			p, rec := newRecorded(t, cluster.RoleProxy, 0)
 			var childSampled bool
 			h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, child := p.Tracer("x").Start(r.Context(), "child")
@@ -455,7 +457,7 @@ func TestTokenFile(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Enabled, cfg.ExporterEndpoint = true, "127.0.0.1:1" // never dialled here
 			cfg.ExporterAuth = ExporterAuth{TokenHeader: "authorization", TokenFile: tt.file}
-			p, err := New(context.Background(), cfg, Options{Role: RoleProxy, Logger: discardLogger()})
+			p, err := New(context.Background(), cfg, Options{Role: cluster.RoleProxy, Logger: discardLogger()})
 			if tt.wantErr {
 				if err == nil || !errors.Is(err, ErrConfig) {
 					t.Fatalf("New = %v, want an ErrConfig", err)
@@ -475,7 +477,7 @@ func TestTokenFile(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Enabled = true
-	if _, err := New(context.Background(), cfg, Options{Role: RoleProxy}); !errors.Is(err, ErrConfig) {
+	if _, err := New(context.Background(), cfg, Options{Role: cluster.RoleProxy}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("no endpoint: %v", err)
 	}
 	cfg.ExporterEndpoint = "localhost:4317"
@@ -551,7 +553,7 @@ func TestDropCounting(t *testing.T) {
 			var logs syncBuffer
 			cfg := DefaultConfig()
 			cfg.Enabled, cfg.QueueSize, cfg.BatchSize = true, queue, batch
-			p, err := New(context.Background(), cfg, Options{Role: RoleTarget, Exporter: tt.exp,
+			p, err := New(context.Background(), cfg, Options{Role: cluster.RoleTarget, Exporter: tt.exp,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
 				t.Fatal(err)
@@ -601,7 +603,7 @@ func TestCollectorDown(t *testing.T) {
 	ln.Close()
 	cfg := DefaultConfig()
 	cfg.Enabled, cfg.ExporterEndpoint = true, addr
-	p, err := New(context.Background(), cfg, Options{Role: RoleProxy, Logger: discardLogger()})
+	p, err := New(context.Background(), cfg, Options{Role: cluster.RoleProxy, Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,7 +629,7 @@ func enabledBenchProvider(tb testing.TB) *Provider {
 	tb.Helper()
 	cfg := DefaultConfig()
 	cfg.Enabled = true
-	p, err := New(context.Background(), cfg, Options{Role: RoleTarget, Exporter: tracetest.NewInMemoryExporter(),
+	p, err := New(context.Background(), cfg, Options{Role: cluster.RoleTarget, Exporter: tracetest.NewInMemoryExporter(),
 		Logger: discardLogger()})
 	if err != nil {
 		tb.Fatal(err)
@@ -643,7 +645,7 @@ func TestNewEndpointForms(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Enabled, cfg.ExporterEndpoint, cfg.SkipVerify = true, ep, true
 			start := time.Now()
-			p, err := New(context.Background(), cfg, Options{Role: RoleTarget, Logger: discardLogger()})
+			p, err := New(context.Background(), cfg, Options{Role: cluster.RoleTarget, Logger: discardLogger()})
 			if err != nil {
 				t.Fatal(err)
 			}

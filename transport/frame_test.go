@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"maps"
 	"math/rand/v2"
@@ -104,7 +105,7 @@ func TestGoldenFrames(t *testing.T) {
 
 func TestKindString(t *testing.T) {
 	want := []string{"kind(0)", "ping", "join", "keepalive", "map-push", "bmd-push", "txn-prepare",
-		"txn-commit", "txn-abort", "list-objects", "object-put", "kind(11)"}
+		"txn-commit", "txn-abort", "list-objects", "object-put", "bucket-summary", "rebalance-done", "config-push", "kind(14)"}
 	for k, w := range want {
 		t.Run(w, func(t *testing.T) {
 			if got := Kind(k).String(); got != w {
@@ -148,7 +149,7 @@ func TestRandomSplits(t *testing.T) {
 	stream = append(stream, encodeFrame(t, &bigHdr, big)...)
 	for _, max := range []int{1, 3, 17, 4096} {
 		for seed := uint64(0); seed < 5; seed++ {
-			t.Run("", func(t *testing.T) {
+			t.Run(fmt.Sprintf("max %d seed %d", max, seed), func(t *testing.T) {
 				br := bufio.NewReaderSize(&splitReader{data: stream, rng: rand.New(rand.NewPCG(seed, uint64(max))), max: max}, 16)
 				pool := newBufPool()
 				var hbuf []byte

@@ -42,21 +42,35 @@ const (
 	KindListObjects
 	// KindObjectPut streams an object between targets; payload: the object's bytes.
 	KindObjectPut
+	// KindBucketSummary asks a target for its part of a bucket summary;
+	// Header.Opaque carries the prefix; the reply's payload is JSON.
+	KindBucketSummary
+	// KindRebalanceDone is sent by a target to the others when it has moved
+	// every object it no longer owns under the map version in Header.Opaque.
+	KindRebalanceDone
+	// KindConfigPush is sent by the proxy to targets; payload: msgpack
+	// cluster.Config. With Header.Opaque "validate" the target only checks
+	// that it can apply it (the first round of set-config), changing
+	// nothing.
+	KindConfigPush
 
 	kindEnd // one past the last valid kind
 )
 
 var kindNames = [...]string{
-	KindPing:        "ping",
-	KindJoin:        "join",
-	KindKeepalive:   "keepalive",
-	KindMapPush:     "map-push",
-	KindBMDPush:     "bmd-push",
-	KindTxnPrepare:  "txn-prepare",
-	KindTxnCommit:   "txn-commit",
-	KindTxnAbort:    "txn-abort",
-	KindListObjects: "list-objects",
-	KindObjectPut:   "object-put",
+	KindPing:          "ping",
+	KindJoin:          "join",
+	KindKeepalive:     "keepalive",
+	KindMapPush:       "map-push",
+	KindBMDPush:       "bmd-push",
+	KindTxnPrepare:    "txn-prepare",
+	KindTxnCommit:     "txn-commit",
+	KindTxnAbort:      "txn-abort",
+	KindListObjects:   "list-objects",
+	KindObjectPut:     "object-put",
+	KindBucketSummary: "bucket-summary",
+	KindRebalanceDone: "rebalance-done",
+	KindConfigPush:    "config-push",
 }
 
 // String returns the kind's wire-independent name, e.g. "map-push"; an

@@ -163,13 +163,22 @@ func TestConcurrent(t *testing.T) {
 }
 
 // slowReader yields fast bytes quickly, then 32 KiB every 5ms, forever.
-type slowReader struct{ fast int }
+// It closes slow (when set) as it starts on the slow part: the fast bytes
+// have been handed to the sender, so the stream is under way.
+type slowReader struct {
+	fast int
+	slow chan struct{}
+}
 
 func (r *slowReader) Read(p []byte) (int, error) {
 	if r.fast > 0 {
 		k := min(len(p), r.fast)
 		r.fast -= k
 		return k, nil
+	}
+	if r.slow != nil {
+		close(r.slow)
+		r.slow = nil
 	}
 	time.Sleep(5 * time.Millisecond)
 	return min(len(p), 32<<10), nil
@@ -179,8 +188,13 @@ func (r *slowReader) Read(p []byte) (int, error) {
 // caller gets ErrConnection promptly, and the next calls work.
 func TestBrokenConnection(t *testing.T) {
 	release := make(chan struct{})
+	entered := make(chan struct{}, 64) // a token per KindTxnPrepare handler entered
 	handlers := echoAll()
 	handlers[KindTxnPrepare] = func(ctx context.Context, _ *Message, _ *Header) ([]byte, error) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -196,8 +210,16 @@ func TestBrokenConnection(t *testing.T) {
 	}
 
 	t.Run("mid-stream", func(t *testing.T) {
-		r := &slowReader{fast: 4 << 20}
-		go func() { time.Sleep(100 * time.Millisecond); proxy.cut() }()
+		slow, done := make(chan struct{}), make(chan struct{})
+		defer close(done)
+		r := &slowReader{fast: 4 << 20, slow: slow}
+		go func() {
+			select {
+			case <-slow: // the stream is under way: cut it
+				proxy.cut()
+			case <-done:
+			}
+		}()
 		err := waitErr(t, 5*time.Second, func() error {
 			_, _, err := c.Send(ctx, proxy.addr(), &Header{Kind: KindObjectPut}, r, 64<<20)
 			return err
@@ -218,7 +240,16 @@ func TestBrokenConnection(t *testing.T) {
 				errs <- err
 			}()
 		}
-		time.Sleep(100 * time.Millisecond)
+		// Cut only once every call is in its handler, so that each is in
+		// flight on the connection that breaks.
+		timeout := time.After(5 * time.Second)
+		for i := range n {
+			select {
+			case <-entered:
+			case <-timeout:
+				t.Fatalf("%d of %d calls reached the handler", i, n)
+			}
+		}
 		proxy.cut()
 		for i := 0; i < n; i++ {
 			err := waitErr(t, 5*time.Second, func() error { return <-errs })

@@ -30,6 +30,9 @@ func ErrMethod(r *http.Request) error {
 	return cluster.Errorf(cluster.ErrMethod, "method %s is not supported on %s", r.Method, r.URL.Path)
 }
 
+// HasBody reports whether r carries a body (a length or chunked encoding).
+func HasBody(r *http.Request) bool { return r.ContentLength > 0 || len(r.TransferEncoding) > 0 }
+
 // MaxActionBody bounds the JSON action message of a request.
 const MaxActionBody = 64 << 10
 

@@ -55,6 +55,10 @@ const (
 	HdrCallerName = "Ais-Caller-Name"
 	// HdrError carries the JSON error of a failed HEAD (which has no body).
 	HdrError = "Hdr-Error"
+	// HdrXactionID carries a job's ID (the summary's, on HEAD bucket).
+	HdrXactionID = "Ais-Xaction-Id"
+	// HdrBucketSumm carries a finished bucket summary (HEAD bucket).
+	HdrBucketSumm = "Ais-Bucket-Summ"
 )
 
 // Query parameter names.
@@ -65,6 +69,12 @@ const (
 	QparamPresence  = "presence"
 	QparamWhat      = "what"
 	QparamReadiness = "readiness"
+	// QparamBsummRemote marks a HEAD bucket as AIStore's summary request.
+	QparamBsummRemote = "bsumm_remote"
+	// QparamUUID carries a job's ID (the summary's on HEAD bucket).
+	QparamUUID = "uuid"
+	// QparamSkipVC turns off verifying the client's checksum on PUT.
+	QparamSkipVC = "skip_vc"
 )
 
 // Values of QparamWhat on GET /v1/daemon.
@@ -97,6 +107,12 @@ type ListObjsMsg struct {
 	PageSize          int64  `json:"pagesize"`
 	UUID              string `json:"uuid"`
 	Flags             uint64 `json:"flags,string"`
+	// StartAfter lists names after it (when ContinuationToken is empty).
+	StartAfter string `json:"start_after,omitempty"`
+	// Target pins a listing to one target and TimeFormat formats atime;
+	// miniais refuses both (501).
+	Target     string `json:"target,omitempty"`
+	TimeFormat string `json:"time_format,omitempty"`
 }
 
 // LsoEntry is one object of a listing. In JSON the size is a string (as
@@ -268,6 +284,13 @@ const QparamSmap = "smap"
 // The action message's value is a partial cluster.BucketProps in JSON: the
 // fields it names change, the others keep their values.
 const ActSetBprops = "set-bprops"
+
+// Further action names (shared/aistore-clients.md): reset-bprops resets a
+// bucket's properties (PATCH), summary-bck asks for a bucket summary (GET).
+const (
+	ActResetBprops = "reset-bprops"
+	ActSummaryBck  = "summary-bck"
+)
 
 // PresenceAll is the QparamPresence value the client sends when listing
 // buckets (AIStore's "present in the cluster").

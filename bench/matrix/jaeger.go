@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"miniais/internal/proc"
 )
 
 // jaegerProc is a Jaeger all-in-one process with in-memory storage on free
 // 127.0.0.1 ports.
 type jaegerProc struct {
-	*process
+	*proc.Process
 	otlp string // OTLP gRPC host:port
 }
 
@@ -50,8 +52,8 @@ func startJaeger(ctx context.Context, bin, dir string) (*jaegerProc, error) {
 		return nil, err
 	}
 	if err := waitHTTP(ctx, "http://"+ports[4]+"/", 60*time.Second, p); err != nil {
-		p.stop()
+		stopProcess(p)
 		return nil, err
 	}
-	return &jaegerProc{process: p, otlp: ports[0]}, nil
+	return &jaegerProc{Process: p, otlp: ports[0]}, nil
 }

@@ -211,7 +211,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	var jaeger *jaegerProc
 	defer func() {
 		if jaeger != nil {
-			jaeger.stop()
+			stopProcess(jaeger.Process)
 		}
 	}()
 	for _, sys := range systems {
@@ -283,9 +283,9 @@ func runSystem(ctx context.Context, cfg *Config, srv *servers, rows []string, re
 	if cfg.Memory && slices.Contains(rows, RowProxy) {
 		time.Sleep(time.Second)
 		res.Memory = &Memory{}
-		res.Memory.IdleProxy, _ = rss(srv.proxy.pid())
+		res.Memory.IdleProxy, _ = rss(srv.proxy.PID())
 		for _, t := range srv.targets {
-			r, _ := rss(t.pid())
+			r, _ := rss(t.PID())
 			res.Memory.IdleTarget = max(res.Memory.IdleTarget, r)
 		}
 	}
@@ -367,8 +367,8 @@ func memoryTest(ctx context.Context, cfg *Config, srv *servers, names []string, 
 	syscall.Sync()
 	base := map[int]int64{}
 	for _, t := range srv.targets {
-		base[t.pid()], _ = rss(t.pid())
-		mem.GetBaseline = max(mem.GetBaseline, base[t.pid()])
+		base[t.PID()], _ = rss(t.PID())
+		mem.GetBaseline = max(mem.GetBaseline, base[t.PID()])
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

@@ -7,64 +7,22 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"miniais/internal/proc"
 )
 
-// process is a child the driver started; it is stopped by its PID only.
-type process struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
+// startProcess starts bin as name, with env added to the driver's
+// environment and the output appended to logPath. The child dies with the
+// driver (Pdeathsig); it is stopped by its PID only (stopProcess).
+func startProcess(name, bin string, args, env []string, logPath string) (*proc.Process, error) {
+	return proc.Start(proc.Spec{Name: name, Bin: bin, Args: args, Env: append(os.Environ(), env...), LogPath: logPath})
 }
 
-// startProcess starts bin with args and extra environment, output appended
-// to logPath. The child dies with the driver (Pdeathsig).
-func startProcess(name, bin string, args, env []string, logPath string) (*process, error) {
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); f.Close(); close(p.done) }()
-	return p, nil
-}
-
-func (p *process) pid() int { return p.cmd.Process.Pid }
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM and, after 10 s, SIGKILL, and waits for the exit.
-func (p *process) stop() {
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+// stopProcess sends SIGTERM and, after 10 s, SIGKILL, and waits for the exit.
+func stopProcess(p *proc.Process) { p.Terminate(context.Background(), 10*time.Second) }
 
 // rss returns the resident set size of pid in bytes (Linux /proc).
 func rss(pid int) (int64, error) {
@@ -95,14 +53,14 @@ func freeAddr() (string, error) {
 
 // waitHTTP waits until GET url answers 200, or the deadline, or one of
 // procs exits.
-func waitHTTP(ctx context.Context, url string, timeout time.Duration, procs ...*process) error {
+func waitHTTP(ctx context.Context, url string, timeout time.Duration, procs ...*proc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	hc := &http.Client{Timeout: time.Second}
 	for {
 		for _, p := range procs {
-			if p.exited() {
-				return fmt.Errorf("%s exited", p.name)
+			if p.Exited() {
+				return fmt.Errorf("%s exited: %v", p.Name(), p.ExitErr())
 			}
 		}
 		if resp, err := hc.Get(url); err == nil {
@@ -148,7 +106,7 @@ func cpuTime(pid int) (time.Duration, error) {
 func (s *servers) serverCPU() time.Duration {
 	var sum time.Duration
 	for _, p := range s.procs {
-		if d, err := cpuTime(p.pid()); err == nil {
+		if d, err := cpuTime(p.PID()); err == nil {
 			sum += d
 		}
 	}

@@ -12,21 +12,22 @@ import (
 
 	"miniais/api"
 	"miniais/api/wire"
+	"miniais/internal/proc"
 )
 
 // servers is one running system under test.
 type servers struct {
 	endpoint string
-	procs    []*process
-	proxy    *process
-	targets  []*process
+	procs    []*proc.Process
+	proxy    *proc.Process
+	targets  []*proc.Process
 	pprof    map[string]string // node name -> pprof host:port
 	dir      string
 }
 
 func (s *servers) stop() {
 	for i := len(s.procs) - 1; i >= 0; i-- {
-		s.procs[i].stop()
+		stopProcess(s.procs[i])
 	}
 }
 
@@ -45,7 +46,7 @@ func startRef(ctx context.Context, cfg *Config, dir string) (*servers, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &servers{endpoint: "http://" + addr, procs: []*process{p}, dir: dir}
+	s := &servers{endpoint: "http://" + addr, procs: []*proc.Process{p}, dir: dir}
 	if err := waitHTTP(ctx, s.endpoint+wire.PathHealth, 20*time.Second, p); err != nil {
 		s.stop()
 		return nil, err
@@ -59,7 +60,7 @@ func startRef(ctx context.Context, cfg *Config, dir string) (*servers, error) {
 func startCluster(ctx context.Context, cfg *Config, bin, dir string, env []string) (*servers, error) {
 	s := &servers{dir: dir, pprof: map[string]string{}}
 	var proxyTransport string
-	node := func(name string, args ...string) (*process, error) {
+	node := func(name string, args ...string) (*proc.Process, error) {
 		pub, err1 := freeAddr()
 		tr, err2 := freeAddr()
 		if err1 != nil || err2 != nil {

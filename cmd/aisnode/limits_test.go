@@ -1,18 +1,13 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
 
 func TestLimitFlags(t *testing.T) {
 	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "cfg.json")
-	if err := os.WriteFile(cfgFile, []byte(`{"max_concurrent": 7, "stall_timeout": "3s", "max_object_size": 99}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgFile := writeConfigFile(t, dir, `{"max_concurrent": 7, "stall_timeout": "3s", "max_object_size": 99}`)
 	tests := []struct {
 		name    string
 		args    []string

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"miniais/cluster"
+	"miniais/internal/proc"
 )
 
 // Options configures StartCluster. The zero value is a cluster of 3 targets with
@@ -60,19 +61,24 @@ type Node struct {
 	Mountpaths    []string
 	LogPath       string
 
-	args []string
-	mu   sync.Mutex
-	proc *process
+	args  []string
+	mu    sync.Mutex
+	child *proc.Process
 }
 
 // PID returns the node's process ID, or 0 when it does not run.
 func (n *Node) PID() int {
+	if child := n.process(); child != nil && !child.Exited() {
+		return child.PID()
+	}
+	return 0
+}
+
+// process returns the node's last started process, or nil.
+func (n *Node) process() *proc.Process {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.proc == nil || n.proc.exited() {
-		return 0
-	}
-	return n.proc.pid()
+	return n.child
 }
 
 // Running reports whether the node's process runs.
@@ -215,12 +221,12 @@ func (c *Cluster) newNode(role, name string, pubPort, trPort int) *Node {
 // startNode starts n's process; it fails the test if the process cannot start.
 func (c *Cluster) startNode(n *Node) {
 	c.t.Helper()
-	proc, err := startProcess(filepath.Join(c.binDir, "aisnode"), n.args, c.env, n.LogPath)
+	child, err := proc.Start(proc.Spec{Name: n.Name, Bin: filepath.Join(c.binDir, "aisnode"), Args: n.args, Env: c.env, LogPath: n.LogPath})
 	if err != nil {
 		c.t.Fatalf("harness: %s: %v", n.Name, err)
 	}
 	n.mu.Lock()
-	n.proc = proc
+	n.child = child
 	n.mu.Unlock()
 }
 
@@ -280,11 +286,16 @@ func (c *Cluster) RunCLI(t testing.TB, args ...string) string {
 
 // Smap returns the proxy's cluster map (GET /v1/daemon?what=smap).
 func (c *Cluster) Smap(ctx context.Context) (*cluster.Map, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.ProxyURL()+"/v1/daemon?what=smap", nil)
+	return getSmap(ctx, c.client, c.ProxyURL())
+}
+
+// getSmap GETs the cluster map from the proxy at proxyURL with hc.
+func getSmap(ctx context.Context, hc *http.Client, proxyURL string) (*cluster.Map, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, proxyURL+"/v1/daemon?what=smap", nil)
 	if err != nil {
 		return nil, fmt.Errorf("harness: smap: %w", err)
 	}
-	resp, err := c.client.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("harness: smap: %w", err)
 	}
@@ -322,11 +333,9 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 			if n == nil {
 				continue
 			}
-			n.mu.Lock()
-			proc := n.proc
-			n.mu.Unlock()
-			if proc != nil && proc.exited() {
-				return false, stopWaiting{fmt.Errorf("%s exited: %v", n.Name, proc.exitErr())}
+			child := n.process()
+			if child != nil && child.Exited() {
+				return false, stopWaiting{fmt.Errorf("%s exited: %v", n.Name, child.ExitErr())}
 			}
 		}
 		if code, err := c.health(ctx, c.ProxyURL()); err != nil || code != http.StatusOK {
@@ -374,13 +383,11 @@ func findByURL(smap *cluster.Map, u string) *cluster.Node {
 // Signal sends sig to node n (e.g. syscall.SIGSTOP to freeze it, SIGCONT to resume).
 func (c *Cluster) Signal(n *Node, sig os.Signal) {
 	c.t.Helper()
-	n.mu.Lock()
-	proc := n.proc
-	n.mu.Unlock()
-	if proc == nil {
-		c.t.Fatalf("harness: %s: %v", n.Name, errNotRunning)
+	child := n.process()
+	if child == nil {
+		c.t.Fatalf("harness: %s: %v", n.Name, proc.ErrNotRunning)
 	}
-	if err := proc.signal(sig); err != nil {
+	if err := child.Signal(sig); err != nil {
 		c.t.Fatalf("harness: %s: %v", n.Name, err)
 	}
 }
@@ -389,24 +396,22 @@ func (c *Cluster) Signal(n *Node, sig os.Signal) {
 // its process has exited (SIGTERM: killed after 15 s).
 func (c *Cluster) StopNode(n *Node, sig syscall.Signal) {
 	c.t.Helper()
-	n.mu.Lock()
-	proc := n.proc
-	n.mu.Unlock()
-	if proc == nil || proc.exited() {
+	child := n.process()
+	if child == nil || child.Exited() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if sig == syscall.SIGTERM {
-		if !proc.terminate(ctx, 15*time.Second) {
+		if !child.Terminate(ctx, 15*time.Second) {
 			c.t.Errorf("harness: %s did not exit within 15 s of SIGTERM; killed", n.Name)
 		}
 		return
 	}
-	if err := proc.signal(sig); err != nil {
+	if err := child.Signal(sig); err != nil {
 		c.t.Fatalf("harness: %s: %v", n.Name, err)
 	}
-	if err := proc.wait(ctx); err != nil {
+	if err := child.Wait(ctx); err != nil {
 		c.t.Fatalf("harness: %s: %v", n.Name, err)
 	}
 }
@@ -473,16 +478,14 @@ func (c *Cluster) stopAll() {
 		if n == nil {
 			continue
 		}
-		n.mu.Lock()
-		proc := n.proc
-		n.mu.Unlock()
-		if proc == nil {
+		child := n.process()
+		if child == nil {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !proc.terminate(ctx, 15*time.Second) {
+			if !child.Terminate(ctx, 15*time.Second) {
 				c.t.Logf("harness: %s did not exit within 15 s of SIGTERM; killed", n.Name)
 			}
 		}()

@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +27,7 @@ const ComposeTargets = 3
 // free on 127.0.0.1. Methods are safe for concurrent use.
 type Compose struct {
 	t       testing.TB
+	cmd     []string // docker-compose, or docker compose
 	project string
 	file    string
 	env     []string
@@ -39,9 +39,10 @@ type Compose struct {
 
 // StartCompose builds what is missing (the aisnode image with playground/compose.sh image
 // unless MINIAIS_AISNODE_IMAGE is set; the Jaeger image unless MINIAIS_JAEGER_IMAGE is set),
-// runs `docker-compose up -d`, and waits until the proxy lists all targets. Without a
-// Docker engine or docker-compose the test is skipped (failed under CI). t.Cleanup runs
-// `docker-compose down -v`, after printing the container logs when the test failed.
+// runs `docker-compose up -d` (or `docker compose`: see ComposeCommand), and waits until the
+// proxy lists all targets. Without a Docker engine or Compose the test is skipped (failed
+// under CI). t.Cleanup runs `compose down -v`, after printing the container logs when the
+// test failed.
 func StartCompose(t testing.TB) *Compose {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -49,8 +50,9 @@ func StartCompose(t testing.TB) *Compose {
 	if ok, why := DockerAvailable(ctx); !ok {
 		Unavailable(t, "no Docker engine for the compose cluster: %s", why)
 	}
-	if _, err := exec.LookPath("docker-compose"); err != nil {
-		Unavailable(t, "no docker-compose command: %v", err)
+	composeCmd, err := ComposeCommand(ctx)
+	if err != nil {
+		Unavailable(t, "no Compose: %v", err)
 	}
 	root := RepoRoot(t)
 	aisImage := os.Getenv(EnvAisnodeImage)
@@ -73,6 +75,7 @@ func StartCompose(t testing.TB) *Compose {
 	_, _ = rand.Read(b)
 	c := &Compose{
 		t:       t,
+		cmd:     composeCmd,
 		project: fmt.Sprintf("miniaistest%d%s", os.Getpid(), hex.EncodeToString(b[:3])),
 		file:    filepath.Join(root, "playground", "compose.yaml"),
 		ports:   map[string]int{},
@@ -95,16 +98,23 @@ func StartCompose(t testing.TB) *Compose {
 	return c
 }
 
-// compose runs docker-compose with the project's name, file and environment.
+// compose runs Compose with the project's name, file and environment.
 func (c *Compose) compose(ctx context.Context, args ...string) (string, error) {
-	return run(ctx, c.env, "docker-compose", append([]string{"-p", c.project, "-f", c.file}, args...)...)
+	full := append(slices.Clone(c.cmd[1:]), "-p", c.project, "-f", c.file)
+	return run(ctx, c.env, c.cmd[0], append(full, args...)...)
 }
 
-// Project returns the compose project name; containers are named PROJECT_SERVICE_1.
+// Project returns the compose project name.
 func (c *Compose) Project() string { return c.project }
 
-// Container returns the container name of service ("proxy", "target1", "jaeger", ...).
-func (c *Compose) Container(service string) string { return c.project + "_" + service + "_1" }
+// Container returns the container name of service ("proxy", "target1", "jaeger", ...):
+// PROJECT_SERVICE_1 with docker-compose, PROJECT-SERVICE-1 with the docker compose plugin.
+func (c *Compose) Container(service string) string {
+	if len(c.cmd) > 1 {
+		return c.project + "-" + service + "-1"
+	}
+	return c.project + "_" + service + "_1"
+}
 
 // port returns the host port published for service's container port, asking Docker when
 // it is not known (a restarted container may get a new one).
@@ -184,25 +194,9 @@ func (c *Compose) dial(ctx context.Context, network, addr string) (net.Conn, err
 	return d.DialContext(ctx, network, addr)
 }
 
-// Smap returns the proxy's cluster map.
+// Smap returns the proxy's cluster map (GET /v1/daemon?what=smap).
 func (c *Compose) Smap(ctx context.Context) (*cluster.Map, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.ProxyURL()+"/v1/daemon?what=smap", nil)
-	if err != nil {
-		return nil, fmt.Errorf("harness: smap: %w", err)
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("harness: smap: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("harness: smap: %s", resp.Status)
-	}
-	var m cluster.Map
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		return nil, fmt.Errorf("harness: smap: decode: %w", err)
-	}
-	return &m, nil
+	return getSmap(ctx, c.client, c.ProxyURL())
 }
 
 // WaitReady waits up to timeout until the proxy answers health 200 and lists all

@@ -30,7 +30,12 @@
 //	out := c.RunCLI(t, "bucket", "create", "ais://b")
 //	tr, err := j.WaitTrace(ctx, traceID, 4)
 //
-// StartCompose runs playground/compose.yaml under a unique project; its HTTPClient reaches
+// Jaeger.Trace and WaitTrace read traces back through tracing/jaegerquery (the CLI's
+// waterfall reads them the same way); Trace and Span here are its types. Child processes
+// are run by internal/proc, which the benchmark driver uses too.
+//
+// StartCompose runs playground/compose.yaml (with docker-compose, or the docker compose
+// plugin: ComposeCommand) under a unique project; its HTTPClient reaches
 // the containers from the host under the names the nodes advertise (proxy:8080,
 // targetN:8081), so redirects work.
 package harness

@@ -127,6 +127,22 @@ func DockerAvailable(ctx context.Context) (bool, string) {
 	return true, ""
 }
 
+// ComposeCommand returns the Docker Compose command line: the docker-compose binary when it is
+// installed (CI installs it), else the `docker compose` plugin when it answers. It mirrors
+// playground/compose.sh.
+func ComposeCommand(ctx context.Context) ([]string, error) {
+	if p, err := exec.LookPath("docker-compose"); err == nil {
+		return []string{p}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "docker", "compose", "version").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("neither docker-compose nor the docker compose plugin: %v: %s", err, firstLine(out))
+	}
+	return []string{"docker", "compose"}, nil
+}
+
 // run runs a command and returns its trimmed stdout; the error carries stderr.
 func run(ctx context.Context, env []string, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -186,5 +202,15 @@ func waitFor(ctx context.Context, interval time.Duration, cond func() (bool, err
 	}
 }
 
-// errNotRunning is returned when an operation needs a process that does not run.
-var errNotRunning = errors.New("harness: not running")
+// tailFile returns the last n lines of the file at path.
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("... (%d lines before)", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}

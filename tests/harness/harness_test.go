@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -19,61 +18,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// traceFixture is a trimmed reply of Jaeger's GET /api/traces/{id}: a root, a child on
-// another service, a grandchild, and an orphan whose parent is missing.
-const traceFixture = `{"data":[{"traceID":"aa","spans":[
- {"traceID":"aa","spanID":"03","operationName":"fs.Put","references":[{"refType":"CHILD_OF","traceID":"aa","spanID":"02"}],"startTime":30,"duration":5,"tags":[{"key":"ais.size","type":"int64","value":1234567890123}],"processID":"p2"},
- {"traceID":"aa","spanID":"01","operationName":"ais put","references":[],"startTime":10,"duration":50,"tags":[{"key":"span.kind","type":"string","value":"client"}],"processID":"p1"},
- {"traceID":"aa","spanID":"02","operationName":"PUT /v1/objects","references":[{"refType":"CHILD_OF","traceID":"aa","spanID":"01"}],"startTime":20,"duration":30,"tags":[{"key":"ais.bucket","type":"string","value":"b"}],"processID":"p2"},
- {"traceID":"aa","spanID":"09","operationName":"lost","references":[{"refType":"CHILD_OF","traceID":"aa","spanID":"77"}],"startTime":40,"duration":1,"tags":[],"processID":"p2"}
-],"processes":{"p1":{"serviceName":"ais-cli","tags":[]},"p2":{"serviceName":"aistarget","tags":[]}}}]}`
-
-func TestTraceHelpers(t *testing.T) {
-	var reply struct{ Data []Trace }
-	dec := json.NewDecoder(strings.NewReader(traceFixture))
-	dec.UseNumber()
-	if err := dec.Decode(&reply); err != nil {
-		t.Fatal(err)
-	}
-	tr := &reply.Data[0]
-	tests := []struct {
-		name string
-		got  any
-		want any
-	}{
-		{"root", ids(tr.Roots()), "01"},
-		{"children of root", ids(tr.Children(tr.Span("01"))), "02"},
-		{"parent of fs.Put", tr.Parent(tr.Span("03")).SpanID, "02"},
-		{"ancestors of fs.Put", ids(tr.Ancestors(tr.Span("03"))), "02,01"},
-		{"orphans", ids(tr.Orphans()), "09"},
-		{"service of root", tr.ServiceOf(tr.Span("01")), "ais-cli"},
-		{"services", strings.Join(tr.Services(), ","), "ais-cli,aistarget"},
-		{"spans of aistarget", ids(tr.SpansOf("aistarget")), "02,03,09"},
-		{"find", ids(tr.Find("fs.Put")), "03"},
-		{"int64 tag keeps digits", tr.Span("03").TagString("ais.size"), "1234567890123"},
-		{"string tag", tr.Span("02").TagString("ais.bucket"), "b"},
-		{"missing tag", tr.Span("02").TagString("ais.object"), ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.got != tc.want {
-				t.Errorf("got %v, want %v", tc.got, tc.want)
-			}
-		})
-	}
-	if d := tr.Dump(); !strings.Contains(d, "ORPHAN (parent 77)") || !strings.Contains(d, "ais.bucket=b") {
-		t.Errorf("Dump misses the orphan or a tag:\n%s", d)
-	}
-}
-
-func ids(spans []*Span) string {
-	var s []string
-	for _, sp := range spans {
-		s = append(s, sp.SpanID)
-	}
-	return strings.Join(s, ",")
-}
 
 // emit exports a parent and a child span of service to endpoint and returns the trace ID.
 func emit(t *testing.T, endpoint, service string) string {

@@ -2,26 +2,22 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"miniais/internal/proc"
+	"miniais/tracing/jaegerquery"
 )
 
 // JaegerVersion is the Jaeger all-in-one release the playground builds.
 const JaegerVersion = "1.48.0"
-
-// ErrTraceNotFound is returned by Jaeger.Trace when Jaeger does not know the trace (yet).
-var ErrTraceNotFound = errors.New("harness: trace not found in Jaeger")
 
 // Jaeger is a Jaeger all-in-one with in-memory storage started for one test: a container
 // when a Docker engine answers, else a process. Every port is on 127.0.0.1 and picked free,
@@ -39,8 +35,8 @@ type Jaeger struct {
 	// queryURL is set for a Jaeger the harness only queries (Compose.Jaeger).
 	queryURL string
 
-	mu   sync.Mutex
-	proc *process // process mode, while running
+	mu    sync.Mutex
+	child *proc.Process // process mode, while running
 }
 
 type jaegerPorts struct {
@@ -149,10 +145,10 @@ func (j *Jaeger) Mode() string {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.proc == nil {
+	if j.child == nil {
 		return "process (stopped)"
 	}
-	return fmt.Sprintf("process pid %d (no docker engine: %s; %s)", j.proc.pid(), j.why, j.bin)
+	return fmt.Sprintf("process pid %d (no docker engine: %s; %s)", j.child.PID(), j.why, j.bin)
 }
 
 // Docker reports whether Jaeger runs in a container.
@@ -212,12 +208,12 @@ func (j *Jaeger) start(ctx context.Context) error {
 			"--processor.zipkin-compact.server-host-port=" + hp(p.zipkinCompact),
 		}
 		env := append(os.Environ(), "SPAN_STORAGE_TYPE=memory")
-		proc, err := startProcess(j.bin, args, env, filepath.Join(j.logDir, "jaeger.log"))
+		child, err := proc.Start(proc.Spec{Name: "jaeger", Bin: j.bin, Args: args, Env: env, LogPath: filepath.Join(j.logDir, "jaeger.log")})
 		if err != nil {
 			return err
 		}
 		j.mu.Lock()
-		j.proc = proc
+		j.child = child
 		j.mu.Unlock()
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -225,10 +221,10 @@ func (j *Jaeger) start(ctx context.Context) error {
 	return waitFor(ctx, 50*time.Millisecond, func() (bool, error) {
 		if !j.docker {
 			j.mu.Lock()
-			proc := j.proc
+			child := j.child
 			j.mu.Unlock()
-			if proc.exited() {
-				return false, stopWaiting{fmt.Errorf("jaeger exited: %v: %s", proc.exitErr(),
+			if child.Exited() {
+				return false, stopWaiting{fmt.Errorf("jaeger exited: %v: %s", child.ExitErr(),
 					tailFile(filepath.Join(j.logDir, "jaeger.log"), 5))}
 			}
 		}
@@ -247,21 +243,27 @@ func (j *Jaeger) Stop() {
 	if j.queryURL != "" {
 		j.t.Fatalf("harness: this Jaeger is only queried here; stop its container instead")
 	}
+	if err := j.kill(); err != nil {
+		j.t.Fatalf("harness: stop jaeger: %v", err)
+	}
+}
+
+// kill removes the container, or kills the process and waits for its exit.
+func (j *Jaeger) kill() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if j.docker {
-		if _, err := run(ctx, nil, "docker", "rm", "-f", j.name); err != nil {
-			j.t.Fatalf("harness: stop jaeger: %v", err)
-		}
-		return
+		_, err := run(ctx, nil, "docker", "rm", "-f", j.name)
+		return err
 	}
 	j.mu.Lock()
-	proc := j.proc
-	j.proc = nil
+	child := j.child
+	j.child = nil
 	j.mu.Unlock()
-	if proc != nil {
-		proc.kill(ctx)
+	if child != nil {
+		child.Kill(ctx)
 	}
+	return nil
 }
 
 // Start starts Jaeger again after Stop, on the same ports, and waits until it is ready.
@@ -283,19 +285,7 @@ func (j *Jaeger) remove() {
 	if j.t.Failed() {
 		j.dumpLog()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if j.docker {
-		_, _ = run(ctx, nil, "docker", "rm", "-f", j.name)
-		return
-	}
-	j.mu.Lock()
-	proc := j.proc
-	j.proc = nil
-	j.mu.Unlock()
-	if proc != nil {
-		proc.kill(ctx)
-	}
+	_ = j.kill()
 }
 
 // dumpLog prints the end of Jaeger's log.
@@ -312,44 +302,12 @@ func (j *Jaeger) dumpLog() {
 	}
 }
 
-// getJSON GETs path from the query API and decodes the JSON reply into v. A 404 answers
-// ErrTraceNotFound.
-func (j *Jaeger) getJSON(ctx context.Context, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, j.QueryURL()+path, nil)
-	if err != nil {
-		return fmt.Errorf("harness: jaeger query: %w", err)
-	}
-	resp, err := j.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("harness: jaeger query %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return ErrTraceNotFound
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("harness: jaeger query %s: %s", path, resp.Status)
-	}
-	dec := json.NewDecoder(resp.Body)
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("harness: jaeger query %s: decode: %w", path, err)
-	}
-	return nil
-}
+// query returns the client of Jaeger's query API.
+func (j *Jaeger) query() *jaegerquery.Client { return jaegerquery.New(j.QueryURL(), j.client) }
 
-// Trace returns the trace with the given (hex) ID, or ErrTraceNotFound.
+// Trace returns the trace with the given (hex) ID, or an error wrapping ErrTraceNotFound.
 func (j *Jaeger) Trace(ctx context.Context, id string) (*Trace, error) {
-	var reply struct {
-		Data []Trace `json:"data"`
-	}
-	if err := j.getJSON(ctx, "/api/traces/"+url.PathEscape(id), &reply); err != nil {
-		return nil, err
-	}
-	if len(reply.Data) == 0 {
-		return nil, ErrTraceNotFound
-	}
-	return &reply.Data[0], nil
+	return j.query().Trace(ctx, id)
 }
 
 // WaitTrace polls until the trace holds at least minSpans spans and returns it; when ctx
@@ -374,24 +332,9 @@ func (j *Jaeger) WaitTrace(ctx context.Context, id string, minSpans int) (*Trace
 }
 
 // Services returns the service names Jaeger has seen.
-func (j *Jaeger) Services(ctx context.Context) ([]string, error) {
-	var reply struct {
-		Data []string `json:"data"`
-	}
-	if err := j.getJSON(ctx, "/api/services", &reply); err != nil {
-		return nil, err
-	}
-	return reply.Data, nil
-}
+func (j *Jaeger) Services(ctx context.Context) ([]string, error) { return j.query().Services(ctx) }
 
 // Traces returns up to limit recent traces (last hour) that hold spans of service.
 func (j *Jaeger) Traces(ctx context.Context, service string, limit int) ([]Trace, error) {
-	var reply struct {
-		Data []Trace `json:"data"`
-	}
-	q := url.Values{"service": {service}, "limit": {strconv.Itoa(limit)}, "lookback": {"1h"}}
-	if err := j.getJSON(ctx, "/api/traces?"+q.Encode(), &reply); err != nil {
-		return nil, err
-	}
-	return reply.Data, nil
+	return j.query().Traces(ctx, service, limit, time.Hour)
 }

@@ -1,8 +1,9 @@
 //go:build !linux
 
-package harness
+package proc
 
 import "syscall"
 
-// sysProcAttr: outside Linux there is no Pdeathsig; t.Cleanup stops the children.
+// sysProcAttr: outside Linux there is no Pdeathsig; the caller's cleanup
+// stops the children.
 func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{} }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"miniais/fs"
+	"miniais/tracing"
+)
+
+// Config is the node's configuration. Each field comes from, in order of
+// precedence: a flag given on the command line, the JSON config file
+// (-config), the default (defaultConfig, or the role's address defaults).
+// The environment comes on top, as before: AIS_TRACING_* and OTEL_* for
+// Tracing (tracing.FromEnv), AIS_CLUSTER_SECRET when no secret file is set.
+type Config struct {
+	Role          string         `json:"role"`
+	ID            string         `json:"id"`
+	PublicAddr    string         `json:"public_addr"`
+	TransportAddr string         `json:"transport_addr"`
+	Proxy         string         `json:"proxy"`
+	Mountpaths    []string       `json:"mountpaths"`
+	DataDir       string         `json:"data_dir"`
+	Fsync         string         `json:"fsync"`
+	MaxObjectSize int64          `json:"max_object_size"`
+	MaxConcurrent int            `json:"max_concurrent"`
+	StallTimeout  duration       `json:"stall_timeout"`
+	SecretFile    string         `json:"secret_file"`
+	Pprof         string         `json:"pprof"`
+	LogLevel      string         `json:"log_level"`
+	Tracing       tracing.Config `json:"tracing"`
+}
+
+// defaultConfig is the configuration before the file and the flags.
+func defaultConfig() Config {
+	return Config{Fsync: string(fs.FsyncAlways), LogLevel: "info", Tracing: tracing.DefaultConfig()}
+}
+
+// newFlagSet returns aisnode's flag set with every flag bound to its field
+// of cfg, its default being cfg's value at the time; -config goes to file.
+func newFlagSet(cfg *Config, file *string) *flag.FlagSet {
+	fset := flag.NewFlagSet("aisnode", flag.ContinueOnError)
+	fset.StringVar(file, "config", "", "JSON config file (flags given explicitly override it)")
+	fset.StringVar(&cfg.Role, "role", cfg.Role, "node role: proxy or target")
+	fset.StringVar(&cfg.ID, "id", cfg.ID, "node ID (default: persisted in data_dir/node_id, generated on first start)")
+	fset.StringVar(&cfg.PublicAddr, "public_addr", cfg.PublicAddr, "HTTP API host:port (default 127.0.0.1:8080 proxy, 127.0.0.1:8081 target)")
+	fset.StringVar(&cfg.TransportAddr, "transport_addr", cfg.TransportAddr, "intra-cluster transport host:port (default 127.0.0.1:9080 proxy, 127.0.0.1:9081 target)")
+	fset.StringVar(&cfg.Proxy, "proxy", cfg.Proxy, "targets: the proxy's transport host:port (default 127.0.0.1:9080)")
+	fset.Var((*listValue)(&cfg.Mountpaths), "mountpaths", "targets: comma-separated mountpath `directories`")
+	fset.StringVar(&cfg.DataDir, "data_dir", cfg.DataDir, "directory for the node's own state")
+	fset.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, "object durability: always or never")
+	fset.Int64Var(&cfg.MaxObjectSize, "max_object_size", cfg.MaxObjectSize, "targets: largest object accepted in bytes (0: no limit)")
+	fset.IntVar(&cfg.MaxConcurrent, "max_concurrent", cfg.MaxConcurrent, "HTTP requests served at once; beyond it 503 with Retry-After (0: 4096)")
+	fset.Var(&cfg.StallTimeout, "stall_timeout", "targets: cut off a request body or reply that makes no progress for this `duration` (0: 30s)")
+	fset.StringVar(&cfg.SecretFile, "secret_file", cfg.SecretFile, "file holding the cluster secret (or env AIS_CLUSTER_SECRET)")
+	fset.StringVar(&cfg.Pprof, "pprof", cfg.Pprof, "opt-in pprof listener host:port")
+	fset.StringVar(&cfg.LogLevel, "log_level", cfg.LogLevel, "debug, info, warn or error")
+	return fset
+}
+
+// parseConfig returns the configuration of args (see Config for the
+// precedence) and checks it. The flags are parsed twice: once to find
+// -config (and to reject a bad command line before any file is read), then
+// again over the file's values, so that a flag given wins over the file and
+// a flag not given leaves the file's value alone.
+func parseConfig(args []string, getenv func(string) string) (Config, error) {
+	var file string
+	probe := defaultConfig()
+	if err := newFlagSet(&probe, &file).Parse(args); err != nil {
+		return probe, err
+	}
+	cfg := defaultConfig()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return cfg, err
+		}
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", file, err)
+		}
+	}
+	if err := newFlagSet(&cfg, &file).Parse(args); err != nil {
+		return cfg, err
+	}
+	switch cfg.Role {
+	case "proxy":
+		cfg.PublicAddr = or(cfg.PublicAddr, "127.0.0.1:8080")
+		cfg.TransportAddr = or(cfg.TransportAddr, "127.0.0.1:9080")
+	case "target":
+		cfg.PublicAddr = or(cfg.PublicAddr, "127.0.0.1:8081")
+		cfg.TransportAddr = or(cfg.TransportAddr, "127.0.0.1:9081")
+		cfg.Proxy = or(cfg.Proxy, "127.0.0.1:9080")
+	default:
+		return cfg, fmt.Errorf("-role must be proxy or target, not %q", cfg.Role)
+	}
+	if cfg.DataDir == "" {
+		return cfg, errors.New("-data_dir is required")
+	}
+	if cfg.MaxConcurrent < 0 || cfg.StallTimeout < 0 || cfg.MaxObjectSize < 0 {
+		return cfg, errors.New("-max_concurrent, -stall_timeout and -max_object_size must not be negative")
+	}
+	tc, err := tracing.FromEnv(cfg.Tracing, getenv)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Tracing = tc
+	return cfg, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// listValue is a flag.Value of a comma-separated list; a flag given
+// replaces the whole list.
+type listValue []string
+
+// String returns the list joined with commas.
+func (l *listValue) String() string { return strings.Join(*l, ",") }
+
+// Set replaces the list with the comma-separated items of s.
+func (l *listValue) Set(s string) error {
+	*l = strings.Split(s, ",")
+	return nil
+}
