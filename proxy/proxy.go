@@ -19,7 +19,7 @@ import (
 
 	"miniais/api/server"
 	"miniais/cluster"
-	"miniais/fs"
+	"miniais/internal/atomicfile"
 	"miniais/tracing"
 	"miniais/transport"
 )
@@ -251,7 +251,7 @@ func (p *Proxy) persist(name string, v interface{ MarshalMsg([]byte) ([]byte, er
 	if err != nil {
 		return err
 	}
-	return fs.WriteFileAtomic(filepath.Join(p.cfg.DataDir, name), b, 0o644)
+	return atomicfile.Write(filepath.Join(p.cfg.DataDir, name), b, 0o644)
 }
 
 func newUUID() string {

@@ -19,6 +19,7 @@ import (
 	"miniais/api/server"
 	"miniais/cluster"
 	"miniais/fs"
+	"miniais/internal/atomicfile"
 	"miniais/tracing"
 	"miniais/transport"
 )
@@ -372,7 +373,7 @@ func (t *Target) applyBMD(ctx context.Context, bmd *cluster.BMD) error {
 	if err != nil {
 		return err
 	}
-	if err := fs.WriteFileAtomic(filepath.Join(t.cfg.DataDir, bmdFile), b, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(t.cfg.DataDir, bmdFile), b, 0o644); err != nil {
 		return fmt.Errorf("persist bucket metadata: %w", err)
 	}
 	t.bmd.Store(bmd)

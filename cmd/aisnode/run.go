@@ -6,15 +6,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	_ "net/http/pprof" // served only on the opt-in -pprof listener
 	"log/slog"
 	"net/http"
-	_ "net/http/pprof" // served only on the opt-in -pprof listener
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"miniais/fs"
+	"miniais/internal/atomicfile"
 	"miniais/proxy"
 	"miniais/target"
 	"miniais/tracing"
@@ -109,7 +110,7 @@ func nodeID(dataDir, given, role string) (string, error) {
 		rand.Read(r[:])
 		id = role[:1] + hex.EncodeToString(r[:])
 	}
-	return id, fs.WriteFileAtomic(path, []byte(id+"\n"), 0o644)
+	return id, atomicfile.Write(path, []byte(id+"\n"), 0o644)
 }
 
 func clusterSecret(file string, getenv func(string) string) ([]byte, error) {

@@ -1,4 +1,4 @@
-package fs
+package atomicfile
 
 import (
 	"os"
@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-func TestWriteFileAtomic(t *testing.T) {
+func TestWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.json")
 	for _, content := range []string{"first", "second, longer than the first", ""} {
 		t.Run(content, func(t *testing.T) {
-			if err := WriteFileAtomic(path, []byte(content), 0o640); err != nil {
+			if err := Write(path, []byte(content), 0o640); err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(path)
@@ -27,7 +27,7 @@ func TestWriteFileAtomic(t *testing.T) {
 			}
 		})
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "x"), nil, 0o644); err == nil {
+	if err := Write(filepath.Join(dir, "missing", "x"), nil, 0o644); err == nil {
 		t.Fatal("write into a missing directory succeeded")
 	}
 }

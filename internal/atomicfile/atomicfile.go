@@ -1,4 +1,6 @@
-package fs
+// Package atomicfile writes small state files so that a reader or a crash
+// sees the old content or the new, never a mix.
+package atomicfile
 
 import (
 	"fmt"
@@ -6,12 +8,12 @@ import (
 	"path/filepath"
 )
 
-// WriteFileAtomic replaces the file at path with data so that a reader (or a
+// Write replaces the file at path with data so that a reader (or a
 // crash) sees either the old content or the new, never a mix: it writes a
 // temporary file beside path, fsyncs it, renames it over path and fsyncs the
 // directory. Nodes use it for their own small state files (node ID, cluster
 // map, bucket metadata).
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+func Write(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
