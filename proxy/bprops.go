@@ -27,10 +27,7 @@ import (
 // and pushed to every target that is up; a target that misses the push
 // catches up through its keepalives.
 func (p *Proxy) patchBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	msg, err := server.ReadAction(r)
-	if err == nil {
-		err = server.CheckAction(msg.Action)
-	}
+	msg, err := server.ReadActionFor(r, wire.ActSetBprops, wire.ActResetBprops)
 	if err != nil {
 		return err
 	}
@@ -48,8 +45,6 @@ func (p *Proxy) patchBucket(w http.ResponseWriter, r *http.Request, rt server.Ro
 			def.BID, def.Created = cur.BID, cur.Created
 			return def, nil
 		}
-	default:
-		return server.ErrActionRoute(r, msg.Action)
 	}
 	return p.updateBucketProps(r.Context(), bck, msg.Action, change)
 }

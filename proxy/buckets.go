@@ -24,15 +24,9 @@ import (
 // action message's name (AIStore's existence check). Every presence value
 // means the buckets of the BMD: miniais has only ais:// buckets.
 func (p *Proxy) getBuckets(w http.ResponseWriter, r *http.Request, _ server.Route) error {
-	msg, err := server.ReadAction(r)
+	msg, err := server.ReadActionFor(r, "", wire.ActList)
 	if err != nil {
 		return err
-	}
-	if msg.Action != "" && msg.Action != wire.ActList {
-		if err := server.CheckAction(msg.Action); err != nil {
-			return err
-		}
-		return server.ErrActionRoute(r, msg.Action)
 	}
 	return p.listBuckets(w, r, msg.Name)
 }
@@ -58,25 +52,16 @@ func (p *Proxy) listBuckets(w http.ResponseWriter, r *http.Request, name string)
 // value, or no message), the list of buckets (action list with no value,
 // api-v1.md) or a bucket summary (summary-bck).
 func (p *Proxy) getBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	msg, err := server.ReadAction(r)
-	if err != nil {
+	msg, err := server.ReadActionFor(r, "", wire.ActList, wire.ActSummaryBck)
+	switch {
+	case err != nil:
 		return err
-	}
-	switch msg.Action {
-	case "":
-		return p.listObjects(w, r, rt.Bucket, msg)
-	case wire.ActList:
-		if len(msg.Value) == 0 {
-			return p.listBuckets(w, r, msg.Name)
-		}
-		return p.listObjects(w, r, rt.Bucket, msg)
-	case wire.ActSummaryBck:
+	case msg.Action == wire.ActSummaryBck:
 		return p.summaryGet(w, r, rt.Bucket, msg)
+	case msg.Action == wire.ActList && len(msg.Value) == 0:
+		return p.listBuckets(w, r, msg.Name)
 	}
-	if err := server.CheckAction(msg.Action); err != nil {
-		return err
-	}
-	return server.ErrActionRoute(r, msg.Action)
+	return p.listObjects(w, r, rt.Bucket, msg)
 }
 
 // headBucket serves HEAD /v1/buckets/B: the bucket's properties in
@@ -106,15 +91,8 @@ func (p *Proxy) headBucket(w http.ResponseWriter, r *http.Request, rt server.Rou
 // postBucket serves POST /v1/buckets/B: create-bck (AIStore's other POST
 // actions are refused by CheckAction).
 func (p *Proxy) postBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	msg, err := server.ReadAction(r)
-	if err == nil {
-		err = server.CheckAction(msg.Action)
-	}
-	switch {
-	case err != nil:
+	if _, err := server.ReadActionFor(r, wire.ActCreateBck); err != nil {
 		return err
-	case msg.Action != wire.ActCreateBck:
-		return server.ErrActionRoute(r, msg.Action)
 	}
 	return p.createBucket(r.Context(), rt.Bucket)
 }
@@ -122,27 +100,14 @@ func (p *Proxy) postBucket(w http.ResponseWriter, r *http.Request, rt server.Rou
 // putBucket serves PUT /v1/buckets/B, where AIStore takes the archive
 // action; none is implemented.
 func (p *Proxy) putBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	msg, err := server.ReadAction(r)
-	if err == nil {
-		err = server.CheckAction(msg.Action)
-	}
-	if err != nil {
-		return err
-	}
-	return server.ErrActionRoute(r, msg.Action)
+	_, err := server.ReadActionFor(r)
+	return err
 }
 
 // deleteBucket serves DELETE /v1/buckets/B: destroy-bck.
 func (p *Proxy) deleteBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	msg, err := server.ReadAction(r)
-	if err == nil {
-		err = server.CheckAction(msg.Action)
-	}
-	switch {
-	case err != nil:
+	if _, err := server.ReadActionFor(r, wire.ActDestroyBck); err != nil {
 		return err
-	case msg.Action != wire.ActDestroyBck:
-		return server.ErrActionRoute(r, msg.Action)
 	}
 	return p.destroyBucket(r.Context(), rt.Bucket)
 }

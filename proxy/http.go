@@ -90,13 +90,7 @@ func (p *Proxy) health(w http.ResponseWriter, r *http.Request) {
 // clusterAction serves PUT /v1/cluster: job and membership actions, none of
 // which miniais implements yet (CheckAction refuses them with 501).
 func (p *Proxy) clusterAction(w http.ResponseWriter, r *http.Request) {
-	msg, err := server.ReadAction(r)
-	if err == nil {
-		err = server.CheckAction(msg.Action)
-	}
-	if err == nil {
-		err = server.ErrActionRoute(r, msg.Action)
-	}
+	_, err := server.ReadActionFor(r)
 	p.writeError(w, r, err)
 }
 
@@ -115,13 +109,7 @@ func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request) {
 		// An object action (AIStore's rename, multipart; a DELETE with an
 		// action is a multipart abort): none is implemented, so refuse it
 		// here rather than redirect it.
-		msg, err := server.ReadAction(r)
-		if err == nil {
-			err = server.CheckAction(msg.Action)
-		}
-		if err == nil {
-			err = server.ErrActionRoute(r, msg.Action)
-		}
+		_, err := server.ReadActionFor(r)
 		p.writeError(w, r, err)
 		return
 	}

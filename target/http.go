@@ -80,13 +80,7 @@ func (t *Target) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // /v1/reverse/daemon/mountpaths): AIStore's mountpath actions, none of which
 // miniais implements yet (CheckAction refuses them with 501).
 func (t *Target) mountpathAction(w http.ResponseWriter, r *http.Request) {
-	msg, err := server.ReadAction(r)
-	if err == nil {
-		err = server.CheckAction(msg.Action)
-	}
-	if err == nil {
-		err = server.ErrActionRoute(r, msg.Action)
-	}
+	_, err := server.ReadActionFor(r)
 	t.writeError(w, r, err)
 }
 
@@ -105,15 +99,9 @@ func (t *Target) headBucket(w http.ResponseWriter, r *http.Request, rt server.Ro
 // getBucket serves GET /v1/buckets/B: this target's page of a listing (the
 // proxy merges them over the transport; this is for direct use).
 func (t *Target) getBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	msg, err := server.ReadAction(r)
+	msg, err := server.ReadActionFor(r, "", wire.ActList)
 	if err != nil {
 		return err
-	}
-	if msg.Action != "" && msg.Action != wire.ActList {
-		if err := server.CheckAction(msg.Action); err != nil {
-			return err
-		}
-		return server.ErrActionRoute(r, msg.Action)
 	}
 	lso, err := msg.ListMsg()
 	if err != nil {

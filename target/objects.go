@@ -20,14 +20,8 @@ import (
 // postObject serves POST /v1/objects/B/NAME: AIStore's object actions
 // (rename, multipart), none of which miniais implements yet.
 func (t *Target) postObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	msg, err := server.ReadAction(r)
-	if err == nil {
-		err = server.CheckAction(msg.Action)
-	}
-	if err != nil {
-		return err
-	}
-	return server.ErrActionRoute(r, msg.Action)
+	_, err := server.ReadActionFor(r)
+	return err
 }
 
 // bucketProps returns the props of an existing bucket.
@@ -152,13 +146,7 @@ func (t *Target) deleteObject(w http.ResponseWriter, r *http.Request, rt server.
 	if server.HasBody(r) {
 		// AIStore's DELETE with an action message aborts a multipart
 		// upload: refuse it, never take it as a plain delete.
-		msg, err := server.ReadAction(r)
-		if err == nil {
-			err = server.CheckAction(msg.Action)
-		}
-		if err == nil {
-			err = server.ErrActionRoute(r, msg.Action)
-		}
+		_, err := server.ReadActionFor(r)
 		return err
 	}
 	err := t.store.Delete(r.Context(), rt.Bucket, rt.Object)

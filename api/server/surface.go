@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -214,4 +215,25 @@ func CheckAction(action string) error {
 // route that does not take it.
 func ErrActionRoute(r *http.Request, action string) error {
 	return cluster.Errorf(cluster.ErrBadRequest, "action %q does not apply to %s %s", action, r.Method, r.URL.Path)
+}
+
+// ReadActionFor reads r's action message and returns it when its action is
+// one of those the route takes ("" among them: no message is fine). Any
+// other action is refused: 501 for one Surface refuses, 400 for an unknown
+// one or one that belongs to another route (CheckAction, ErrActionRoute).
+// With no actions given, every request is refused.
+func ReadActionFor(r *http.Request, takes ...string) (wire.ActionMsg, error) {
+	msg, err := ReadAction(r)
+	if err != nil {
+		return msg, err
+	}
+	for _, a := range takes {
+		if msg.Action == a {
+			return msg, nil
+		}
+	}
+	if err := CheckAction(msg.Action); err != nil {
+		return msg, err
+	}
+	return msg, ErrActionRoute(r, msg.Action)
 }
