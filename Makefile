@@ -6,13 +6,16 @@ SHELL := /bin/bash
 GO ?= go
 export GO
 
-# Playground settings (see playground/deploy.sh): make deploy TARGETS=5 MOUNTPATHS=3 JAEGER=1
+# Playground settings (see playground/deploy.sh): make deploy TARGETS=5 MOUNTPATHS=3 JAEGER=1 PROMETHEUS=1
 TARGETS ?= 3
 MOUNTPATHS ?= 2
 PLAYGROUND_DIR ?= /tmp/miniais
 export TARGETS MOUNTPATHS PLAYGROUND_DIR
 ifdef JAEGER
 export JAEGER
+endif
+ifdef PROMETHEUS
+export PROMETHEUS
 endif
 
 .PHONY: help build generate test test-unit test-integration test-long fuzz \
@@ -41,10 +44,10 @@ test-long: build ## The tests in files tagged long (crash rounds, slow peers), t
 fuzz: ## Run every fuzzer in the tree for FUZZTIME (default 30s) each
 	playground/test.sh fuzz
 
-deploy: build ## Start the local cluster (TARGETS=3 MOUNTPATHS=2; JAEGER=1 or AIS_TRACING_ENDPOINT=localhost:4317 for tracing)
+deploy: build ## Start the local cluster (TARGETS=3 MOUNTPATHS=2; JAEGER=1 for tracing; PROMETHEUS=1 for Prometheus on :9090)
 	playground/deploy.sh deploy
 
-kill: ## Stop what the playground started (nodes by pid file, Jaeger by name)
+kill: ## Stop what the playground started (nodes and Prometheus by pid file, Jaeger by name)
 	playground/deploy.sh kill
 
 clean: ## Stop the playground and remove its state (PLAYGROUND_DIR)

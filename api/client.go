@@ -12,12 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"miniais/api/wire"
 	"miniais/cluster"
+	"miniais/tracing"
 )
 
 // DefaultEndpoint is the proxy endpoint a client uses when given none.
@@ -57,8 +57,10 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTracing makes every HTTP request a client span of tp, with its context
-// injected into the request headers by prop (otelhttp). Spans are named
+// WithTracing makes every HTTP request a client span of tp, one per hop,
+// with its context injected into the request headers by prop (nil: W3C
+// trace context and baggage), through tracing.ClientTransport (otelhttp,
+// as the nodes use between themselves). Spans are named
 // "<METHOD> /v1/<resource>", never after a bucket or object.
 func WithTracing(tp trace.TracerProvider, prop propagation.TextMapPropagator) Option {
 	return func(c *Client) { c.tp, c.prop = tp, prop }
@@ -95,11 +97,7 @@ func NewClient(endpoint string, opts ...Option) *Client {
 		if base == nil {
 			base = http.DefaultTransport
 		}
-		topts := []otelhttp.Option{otelhttp.WithTracerProvider(c.tp), otelhttp.WithSpanNameFormatter(spanName)}
-		if c.prop != nil {
-			topts = append(topts, otelhttp.WithPropagators(c.prop))
-		}
-		hc.Transport = otelhttp.NewTransport(base, topts...)
+		hc.Transport = tracing.ClientTransport(base, c.tp, c.prop)
 		c.hc = &hc
 	}
 	nf := *c.hc
@@ -113,19 +111,6 @@ func defaultTransport() *http.Transport {
 	t.ExpectContinueTimeout = ExpectContinueTimeout
 	t.MaxIdleConnsPerHost = 64
 	return t
-}
-
-// spanName names a client span after the method and the resource:
-// "PUT /v1/objects", "GET /v1/buckets".
-func spanName(_ string, r *http.Request) string {
-	p := r.URL.Path
-	if strings.HasPrefix(p, "/v1/") {
-		if i := strings.IndexByte(p[len("/v1/"):], '/'); i >= 0 {
-			p = p[:len("/v1/")+i]
-		}
-		return r.Method + " " + p
-	}
-	return "HTTP " + r.Method
 }
 
 // Endpoint returns the proxy's base URL.

@@ -15,6 +15,7 @@ import (
 	"miniais/api"
 	"miniais/api/wire"
 	"miniais/cluster"
+	"miniais/internal/nodetest"
 )
 
 // recorder is a server that records "METHOD path?query body" of every
@@ -267,4 +268,71 @@ func TestListLimitAndUUID(t *testing.T) {
 			`","pagesize":` + string(rune('0'+ps)) + `,"uuid":"` + uuid + `","flags":"2048"}}`
 	}
 	wantRequests(t, rec, body("", 2, ""), body("b", 1, "LsUUID123"))
+}
+
+// TestClusterCallsOnRealCluster runs the calls above (whose request shapes
+// the recorder checks) against a real in-process cluster.
+func TestClusterCallsOnRealCluster(t *testing.T) {
+	ctx := context.Background()
+	c, nc := newClient(t)
+	bck := mustCreate(t, c, "b")
+	for _, n := range []string{"p/1", "p/22", "q"} {
+		if _, err := c.PutObject(ctx, bck, n, strings.NewReader(n), api.PutOptions{Size: -1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("summary", func(t *testing.T) {
+		res, err := c.BucketSummary(ctx, bck, api.SummaryOptions{Prefix: "p/", PollInterval: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1 || res[0].Name != "b" || res[0].ObjCount.Present != 2 || res[0].TotalSize.PresentObjs != 7 ||
+			res[0].ObjSize.Min != 3 || res[0].ObjSize.Max != 4 || !res[0].IsPresent {
+			t.Errorf("summary %+v", res)
+		}
+	})
+	t.Run("config", func(t *testing.T) {
+		cfg, err := c.ClusterConfig(ctx)
+		if err != nil || cfg["config_version"] != "0" || cfg["checksum"].(map[string]any)["type"] != cluster.ChecksumXXHash2 {
+			t.Fatalf("config %v, %v", cfg, err)
+		}
+		if err := c.SetClusterConfig(ctx, map[string]string{"checksum.validate_warm_get": "true"}, api.SetConfigOptions{Transient: true}); err != nil {
+			t.Fatal(err)
+		}
+		if cfg, err = c.ClusterConfig(ctx); err != nil || cfg["config_version"] != "1" ||
+			cfg["checksum"].(map[string]any)["validate_warm_get"] != true {
+			t.Errorf("config after set: %v, %v", cfg, err)
+		}
+		if err := c.SetClusterConfig(ctx, map[string]string{"x": "1"}, api.SetConfigOptions{}); !errors.Is(err, cluster.ErrNotImplemented) {
+			t.Errorf("unknown key: err = %v, want ErrNotImplemented", err)
+		}
+	})
+	t.Run("bmd and reset props", func(t *testing.T) {
+		bmd, err := c.BucketMetadata(ctx)
+		if err != nil || bmd.Buckets["b"] == nil || bmd.Version != nc.Proxy().BMD().Version || bmd.UUID != nc.Proxy().BMD().UUID {
+			t.Fatalf("bmd %+v, %v", bmd, err)
+		}
+		if err := c.ResetBucketProps(ctx, bck); err != nil {
+			t.Fatal(err)
+		}
+		if v := nc.Proxy().BMD().Version; v != bmd.Version+1 {
+			t.Errorf("bucket metadata v%d after a reset, want v%d", v, bmd.Version+1)
+		}
+	})
+	t.Run("multi-object delete", func(t *testing.T) {
+		id, err := c.DeleteObjects(ctx, bck, api.ObjectSelection{Names: []string{"q"}})
+		if err != nil || !api.ValidJobID(id) {
+			t.Fatalf("job %q, err %v", id, err)
+		}
+		nodetest.WaitFor(t, "the job to delete q", func() bool { _, ok := nc.Object("b", "q"); return !ok })
+		if _, ok := nc.Object("b", "p/1"); !ok {
+			t.Error("the job deleted an object it was not given")
+		}
+	})
+	t.Run("list with a limit", func(t *testing.T) {
+		ents, err := c.ListObjects(ctx, bck, api.ListOptions{PageSize: 1, Limit: 2})
+		if err != nil || len(ents) != 2 || ents[0].Name != "p/1" || ents[1].Name != "p/22" {
+			t.Fatalf("entries %v, %v", ents, err)
+		}
+	})
 }

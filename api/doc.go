@@ -12,6 +12,14 @@
 // matches against the cluster sentinels. A Client is safe for concurrent
 // use.
 //
+// # Object operations
+//
+// CopyObject, RenameObject, AppendObject and FlushObject, the multipart
+// calls (CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+// AbortMultipartUpload; ListMultipartUploads, which AIStore's API lacks,
+// asks every target) and the archive calls (PutArchiveMember,
+// GetArchiveMember) send what AIStore's own client sends for them.
+//
 // # Buckets, cluster and jobs
 //
 // Besides objects and listings, the client reads and changes bucket

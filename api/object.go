@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/OneOfOne/xxhash"
 
@@ -93,7 +94,7 @@ func (c *Client) PutObject(ctx context.Context, bck cluster.Bucket, name string,
 	var attrs *ObjectAttrs
 	err = c.routed(ctx, bck, name, func(rt route) error {
 		loc := rt.base + ObjectPath(bck.Name, name) + "?" + rt.query(bucketQuery(bck)).Encode()
-		attrs, err = c.putHops(ctx, bck, name, loc, body, opts, rt.direct())
+		attrs, _, err = c.putHops(ctx, bck, name, loc, body, opts, nil, rt.direct())
 		return err
 	})
 	return attrs, err
@@ -103,17 +104,18 @@ func (c *Client) PutObject(ctx context.Context, bck cluster.Bucket, name string,
 // first hop asks "Expect: 100-continue" (the proxy answers with its redirect
 // before any body byte is sent); the target that a redirect names, or a
 // direct route with a re-sendable body, gets the body at once, saving a
-// round trip per PUT.
-func (c *Client) putHops(ctx context.Context, bck cluster.Bucket, name, loc string, body *putBody, opts PutOptions, direct bool) (*ObjectAttrs, error) {
+// round trip per PUT. extra headers are added to each hop; the target's
+// reply headers come back with the attributes.
+func (c *Client) putHops(ctx context.Context, bck cluster.Bucket, name, loc string, body *putBody, opts PutOptions, extra http.Header, direct bool) (*ObjectAttrs, http.Header, error) {
 	what := objectWhat(bck, name)
 	for hop := range maxRedirects {
 		rc, n, err := body.open()
 		if err != nil {
-			return nil, fmt.Errorf("PUT %s to %s: %w", what, loc, err)
+			return nil, nil, fmt.Errorf("PUT %s to %s: %w", what, loc, err)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPut, loc, rc)
 		if err != nil {
-			return nil, fmt.Errorf("PUT %s: %w", what, err)
+			return nil, nil, fmt.Errorf("PUT %s: %w", what, err)
 		}
 		req.ContentLength = n
 		if n == 0 {
@@ -131,15 +133,18 @@ func (c *Client) putHops(ctx context.Context, bck cluster.Bucket, name, loc stri
 			req.Header.Set(wire.HdrChecksumType, typ)
 			req.Header.Set(wire.HdrChecksumValue, opts.Checksum.Value)
 		}
+		for k, v := range extra {
+			req.Header[k] = v
+		}
 		resp, err := c.send(ctx, c.noFollow, req, what)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if isRedirect(resp.StatusCode) {
 			u, err := resp.Location()
 			drainClose(resp.Body)
 			if err != nil {
-				return nil, fmt.Errorf("PUT %s: redirect without a usable Location: %w", what, err)
+				return nil, nil, fmt.Errorf("PUT %s: redirect without a usable Location: %w", what, err)
 			}
 			loc = u.String()
 			continue
@@ -147,9 +152,9 @@ func (c *Client) putHops(ctx context.Context, bck cluster.Bucket, name, loc stri
 		drainClose(resp.Body)
 		a := attrsFromHeader(bck, name, resp.Header)
 		a.Size, a.Present = body.sent(), true
-		return a, nil
+		return a, resp.Header, nil
 	}
-	return nil, fmt.Errorf("PUT %s: more than %d redirects", what, maxRedirects)
+	return nil, nil, fmt.Errorf("PUT %s: more than %d redirects", what, maxRedirects)
 }
 
 // putBody hands out the body of each hop of a PUT.
@@ -196,8 +201,8 @@ func (b *putBody) open() (io.Reader, int64, error) {
 		return nil, 0, nil
 	case b.ra != nil:
 		return io.NewSectionReader(b.ra, b.off, b.size), b.size, nil
-	case b.once.n > 0:
-		return nil, 0, fmt.Errorf("cannot re-send a body that can be read only once: %d bytes were consumed before the redirect", b.once.n)
+	case b.once.n.Load() > 0:
+		return nil, 0, fmt.Errorf("cannot re-send a body that can be read only once: %d bytes were consumed before the redirect", b.once.n.Load())
 	}
 	return b.once, b.size, nil
 }
@@ -208,21 +213,24 @@ func (b *putBody) sent() int64 {
 	case b.empty:
 		return 0
 	case b.once != nil:
-		return b.once.n
+		return b.once.n.Load()
 	}
 	return b.size
 }
 
 // countingReader counts the bytes read through it. It deliberately has no
-// Close, so that the HTTP transport cannot close the caller's reader.
+// Close, so that the HTTP transport cannot close the caller's reader. The
+// count is atomic: the transport may still be reading a hop's body in its
+// own goroutine when the reply (a redirect) has arrived and the next hop
+// asks how much was consumed.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 

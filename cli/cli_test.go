@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,11 +15,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/OneOfOne/xxhash"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"miniais/api/apitest"
+	"miniais/internal/nodetest"
 	"miniais/tracing/jaegerquery"
 )
 
@@ -28,10 +30,11 @@ type result struct {
 	stdout, stderr string
 }
 
-// harness runs the CLI in-process against a fake cluster.
+// harness runs the CLI in-process against a cluster: a real one started
+// in the test binary (newHarness), or a recorder (commands_test.go).
 type harness struct {
 	tb    testing.TB
-	fc    *apitest.Cluster
+	nc    *nodetest.Cluster // nil against a recorder
 	env   map[string]string
 	stdin string
 	sp    sdktrace.SpanProcessor
@@ -39,10 +42,19 @@ type harness struct {
 	interactive bool
 }
 
+// harnessTargets is the number of targets of the harness's cluster.
+const harnessTargets = 2
+
+// newHarness starts a real in-process cluster (one proxy, harnessTargets
+// targets) for the CLI to talk to.
 func newHarness(tb testing.TB) *harness {
-	fc := apitest.New(tb)
-	return &harness{tb: tb, fc: fc, env: map[string]string{EnvEndpoint: fc.URL()}}
+	tb.Helper()
+	nc := nodetest.Start(tb, nodetest.Options{Targets: harnessTargets})
+	return &harness{tb: tb, nc: nc, env: map[string]string{EnvEndpoint: nc.URL()}}
 }
+
+// xxhash2 is the checksum of data as miniais spells it.
+func xxhash2(data []byte) string { return fmt.Sprintf("%016x", xxhash.Checksum64(data)) }
 
 func (h *harness) run(args ...string) result {
 	h.tb.Helper()
@@ -129,7 +141,7 @@ func TestPutGetObject(t *testing.T) {
 			if !strings.Contains(r.stdout, "ais://b/"+tt.object) {
 				t.Errorf("stdout %q does not name the object", r.stdout)
 			}
-			got, ok := h.fc.Object("b", tt.object)
+			got, ok := h.nc.Object("b", tt.object)
 			if !ok || !bytes.Equal(got, tt.want) {
 				t.Fatalf("stored %d bytes (present %v)", len(got), ok)
 			}
@@ -193,13 +205,13 @@ func TestPutGetObject(t *testing.T) {
 	})
 	t.Run("object show and rm", func(t *testing.T) {
 		r := h.must("object", "show", "ais://b/src.bin")
-		for _, want := range []string{"PROPERTY", "ais://b/src.bin", "97.66 KiB (100000 bytes)", "xxhash2:" + apitest.Checksum(data), "present   true"} {
+		for _, want := range []string{"PROPERTY", "ais://b/src.bin", "97.66 KiB (100000 bytes)", "xxhash2:" + xxhash2(data), "present   true"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("object show lacks %q:\n%s", want, r.stdout)
 			}
 		}
 		h.must("object", "rm", "ais://b/src.bin")
-		if _, ok := h.fc.Object("b", "src.bin"); ok {
+		if _, ok := h.nc.Object("b", "src.bin"); ok {
 			t.Error("object still there")
 		}
 		if r := h.run("object", "show", "ais://b/src.bin"); r.code != ExitError || !strings.Contains(r.stderr, "not found") {
@@ -247,7 +259,7 @@ func TestPutRecursiveAndList(t *testing.T) {
 			}
 		})
 	}
-	if got, _ := h.fc.Object("b", "pre/sub/deeper/c.txt"); string(got) != "sub/deeper/c.txt" {
+	if got, _ := h.nc.Object("b", "pre/sub/deeper/c.txt"); string(got) != "sub/deeper/c.txt" {
 		t.Errorf("content %q", got)
 	}
 }
@@ -255,7 +267,13 @@ func TestPutRecursiveAndList(t *testing.T) {
 func TestShowCluster(t *testing.T) {
 	h := newHarness(t)
 	r := h.must("show", "cluster")
-	for _, want := range []string{"map version 3", "ROLE", "proxy", "p1", "online, primary", "target", "t1", h.fc.Target.URL} {
+	smap := h.nc.Proxy().Smap()
+	want := []string{fmt.Sprintf("map version %d", smap.Version), "ROLE", "proxy", nodetest.ProxyID, "online, primary",
+		fmt.Sprintf("%d target(s)", harnessTargets)}
+	for _, tg := range h.nc.Targets() {
+		want = append(want, "target", tg.ID(), tg.URL)
+	}
+	for _, want := range want {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("lacks %q:\n%s", want, r.stdout)
 		}
@@ -492,7 +510,7 @@ func TestProgressBarOnTerminal(t *testing.T) {
 			}
 		})
 	}
-	if got, _ := h.fc.Object("b", "big"); !bytes.Equal(got, data) {
+	if got, _ := h.nc.Object("b", "big"); !bytes.Equal(got, data) {
 		t.Error("content differs")
 	}
 }

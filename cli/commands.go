@@ -23,8 +23,8 @@ func commands(env *Env) []*ucli.Command {
 	return []*ucli.Command{
 		{
 			Name:  "bucket",
-			Usage: "create, list and destroy buckets; show and change their properties",
-			Subcommands: []*ucli.Command{
+			Usage: "create, list, copy, rename and destroy buckets; show and change their properties",
+			Subcommands: append([]*ucli.Command{
 				create("create", "create buckets"),
 				{
 					Name: "ls", Aliases: []string{"list"}, Usage: "list the buckets of the cluster",
@@ -57,7 +57,7 @@ func commands(env *Env) []*ucli.Command {
 						},
 					},
 				},
-			},
+			}, bucketJobCommands(env)...),
 		},
 		create("create", "create buckets (same as 'bucket create')"),
 		{
@@ -92,6 +92,7 @@ func commands(env *Env) []*ucli.Command {
 				&ucli.Int64Flag{Name: "limit", Usage: "list at most `N` objects (0: all)"},
 				&ucli.BoolFlag{Name: "no-recursion", Aliases: []string{"nr"}, Usage: "list one level: virtual directories below the prefix are shown as entries"},
 				&ucli.BoolFlag{Name: "summary", Usage: "show the bucket's object count, size on disk and share of capacity instead of its objects"},
+				&ucli.BoolFlag{Name: "archive", Usage: "list the files inside TAR archives too (as ARCHIVE.tar/FILE)"},
 			),
 			Action: action(env, 0, 1, listObjects),
 		},
@@ -104,6 +105,7 @@ func commands(env *Env) []*ucli.Command {
 				"   below it becomes OBJECT/<relative path>.",
 			Flags: withTrace(
 				&ucli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "put every file below a directory"},
+				&ucli.BoolFlag{Name: "append", Usage: "append FILE to the object (created when missing) instead of replacing it"},
 			),
 			Action: action(env, 2, 2, putCommand),
 		},
@@ -117,13 +119,15 @@ func commands(env *Env) []*ucli.Command {
 				&ucli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "overwrite an existing file"},
 				&ucli.Int64Flag{Name: "offset", Usage: "first byte to read"},
 				&ucli.Int64Flag{Name: "length", Usage: "bytes to read (0: to the end)"},
+				&ucli.StringFlag{Name: "archpath", Usage: "read the file `NAME` inside the TAR archive object"},
 			),
 			Action: action(env, 1, 2, getCommand),
 		},
+		archiveCommand(env),
 		{
 			Name:  "object",
-			Usage: "show or remove objects",
-			Subcommands: []*ucli.Command{
+			Usage: "show, remove, copy, rename, concatenate objects; multipart uploads",
+			Subcommands: append([]*ucli.Command{
 				{
 					Name: "show", Usage: "show an object's properties", ArgsUsage: "ais://BUCKET/OBJECT",
 					Flags: tf(), Action: action(env, 1, 1, objectShow),
@@ -133,12 +137,12 @@ func commands(env *Env) []*ucli.Command {
 					ArgsUsage: "ais://BUCKET/OBJECT [ais://BUCKET/OBJECT ...]",
 					Flags:     tf(), Action: action(env, 1, -1, objectRemove),
 				},
-			},
+			}, objectOpCommands(env)...),
 		},
 		{
 			Name:  "show",
-			Usage: "show the cluster",
-			Subcommands: []*ucli.Command{
+			Usage: "show the cluster and its jobs",
+			Subcommands: append([]*ucli.Command{
 				{
 					Name: "cluster", Usage: "show the cluster map: proxies and targets",
 					Flags: tf(), Action: action(env, 0, -1, showCluster),
@@ -158,8 +162,9 @@ func commands(env *Env) []*ucli.Command {
 						},
 					},
 				},
-			},
+			}, append(showJobCommands(env), showPerformanceCommand(env))...),
 		},
+		jobCommand(env),
 		{
 			Name:  "config",
 			Usage: "show or change configuration",

@@ -19,6 +19,9 @@
 //	ais get ais://B/OBJ [OUT|-] [--yes] [--offset N] [--length N]
 //	ais object show ais://B/OBJ                ais object rm ais://B/OBJ [...]
 //	ais rmo ais://B/OBJ [...]                  ais rmo ais://B --list A,B | --template T | --prefix P  (a job)
+//	ais bucket cp ais://A ais://B [--prefix P] [--dry-run] [--wait]    ais bucket mv ais://A ais://B [--wait]
+//	ais show job [ID|KIND] [--all] [--json]    ais show rebalance [--all]
+//	ais job wait ID [--timeout D]              ais job stop ID|KIND       ais job start rebalance
 //	ais show cluster [smap|bmd|config [KEY]]   ais config cluster [KEY | KEY=VALUE ... | KEY VALUE ...]
 //	ais storage summary ais://B[/PREFIX]       ais trace show TRACE_ID
 //

@@ -113,7 +113,7 @@ func listProps(c *ucli.Context) (string, []listColumn, error) {
 
 // lsOnlyFlags are the flags that shape an object listing; --summary and a
 // bucket listing take none of them.
-var lsOnlyFlags = []string{"props", "name-only", "limit", "no-recursion", "page-size"}
+var lsOnlyFlags = []string{"props", "name-only", "limit", "no-recursion", "page-size", "archive"}
 
 func listObjects(r *runner, c *ucli.Context) error {
 	if c.Args().Len() == 0 {
@@ -154,6 +154,9 @@ func listObjects(r *runner, c *ucli.Context) error {
 	if c.Bool("no-recursion") {
 		opts.Flags |= wire.LsNoRecursion
 	}
+	if c.Bool("archive") {
+		opts.Flags |= wire.LsArchive
+	}
 	ents, err := r.client.ListObjects(r.ctx, bck, opts)
 	if err != nil {
 		return err
@@ -162,8 +165,9 @@ func listObjects(r *runner, c *ucli.Context) error {
 }
 
 // printEntries writes the listing as a table of cols and a total line:
-// "Total: N object(s)", with the virtual directories (--no-recursion)
-// counted apart and the objects' total size when SIZE is a column.
+// "Total: N object(s)", with the virtual directories (--no-recursion) and
+// the files inside archives (--archive) counted apart, and the objects'
+// total size when SIZE is a column.
 func printEntries(w io.Writer, ents []*wire.LsoEntry, cols []listColumn) error {
 	tw := newTable(w)
 	cells := make([]string, len(cols))
@@ -171,11 +175,14 @@ func printEntries(w io.Writer, ents []*wire.LsoEntry, cols []listColumn) error {
 		cells[i] = col.header
 	}
 	fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	var objs, dirs, total int64
+	var objs, dirs, inArch, total int64
 	for _, e := range ents {
-		if isDir(e) {
+		switch {
+		case isDir(e):
 			dirs++
-		} else {
+		case e.Flags&wire.EntryInArch != 0:
+			inArch++
+		default:
 			objs++
 			total += e.Size
 		}
@@ -190,6 +197,9 @@ func printEntries(w io.Writer, ents []*wire.LsoEntry, cols []listColumn) error {
 	line := fmt.Sprintf("Total: %d object(s)", objs)
 	if dirs > 0 {
 		line += fmt.Sprintf(", %d virtual director(ies)", dirs)
+	}
+	if inArch > 0 {
+		line += fmt.Sprintf(", %d file(s) in archives", inArch)
 	}
 	if slices.ContainsFunc(cols, func(c listColumn) bool { return c.prop == "size" }) {
 		line += ", " + HumanSize(total)

@@ -35,6 +35,12 @@ func putCommand(r *runner, c *ucli.Context) error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if c.Bool("append") {
+		if c.Bool("recursive") {
+			return usagef("--append and --recursive do not combine (use 'object concat')")
+		}
+		return putAppend(r, src, bck, obj)
+	}
 	if src == "-" {
 		if obj == "" || strings.HasSuffix(obj, "/") {
 			return usagef("put from stdin needs an object name: ais://BUCKET/OBJECT")
@@ -157,6 +163,9 @@ func getCommand(r *runner, c *ucli.Context) error {
 	opts := api.GetOptions{Offset: c.Int64("offset"), Length: c.Int64("length")}
 	if opts.Offset < 0 || opts.Length < 0 {
 		return usagef("--offset and --length must not be negative")
+	}
+	if member := c.String("archpath"); member != "" {
+		return getArchived(r, c, bck, obj, member, opts)
 	}
 	out := c.Args().Get(1)
 	if out == "" {

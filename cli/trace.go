@@ -127,8 +127,8 @@ func waitForTrace(ctx context.Context, jc *jaegerquery.Client, id string, wait t
 
 // traceComplete tells whether every client span that received an HTTP
 // response is matched by a server span: each hop is served by one server
-// span, whose parent is the client span, or, for a hop that followed a
-// redirect, the server span of the node that redirected it.
+// span, whose parent is the client span of that hop (a redirected hop too:
+// the node's span links to the redirecting node's span).
 func traceComplete(tr jaegerquery.Trace) bool {
 	answered, served := 0, 0
 	for i := range tr.Spans {

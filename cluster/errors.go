@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The error kinds of miniais. Every layer wraps one of these with %w and adds
@@ -113,6 +114,21 @@ func KindOfStatus(status int) *Kind {
 }
 
 // Errorf wraps kind with a formatted message: errors.Is(err, kind) holds.
+// The text is the message followed by ": " and the kind's text, unless the
+// message says it already ("... is not implemented" stays as it is).
 func Errorf(kind error, format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), kind)
+	msg := fmt.Sprintf(format, args...)
+	if !strings.HasSuffix(msg, kind.Error()) {
+		msg += ": " + kind.Error()
+	}
+	return &kindError{msg: msg, kind: kind}
 }
+
+// kindError is an error of a kind with its message.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }

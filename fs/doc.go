@@ -24,7 +24,8 @@
 // validated by cluster.ValidateObjectName, whose '/' separate directories):
 //
 //	<mp>/.work/                     temporary files; emptied by NewStore
-//	<mp>/.work/put-<random>         an object being written by Put
+//	<mp>/.work/put-<random>         an object being written by Put or a Writer
+//	<mp>/.work/mpu-<id>/part-<NNNNN> part NNNNN (1..10000) of multipart upload <id>
 //	<mp>/.work/meta-<random>        a sidecar being written (no-xattr filesystems)
 //	<mp>/.work/trash-<random>/      a destroyed bucket on its way out
 //	<mp>/@ais/                      buckets of provider "ais"
@@ -61,6 +62,12 @@
 //	varint              atime, Unix nanoseconds
 //	uvarint             number of custom pairs, then each as string key,
 //	                    string value, in increasing key order
+//	uvarint             (format version 0x02 only) the number of multipart
+//	                    parts the object was assembled from, 1..MaxParts
+//
+// Byte 2 is 0x01 for an object written whole and 0x02 for one assembled by
+// CompleteUpload (ObjectAttrs.Parts > 0), so objects written before parts
+// were recorded read unchanged.
 //
 // An encoding may be at most [MaxMetaSize] bytes. A file without metadata (put
 // there by hand) is served with its size, version "1", its mtime as atime and
@@ -101,12 +108,39 @@
 // Writers of one name are serialized (striped locks) only for the short
 // commit, so versions increase by one per overwrite without racing.
 //
+// # Objects written in pieces
+//
+// A [Writer] is a new version of one object written over time (the appends
+// of an append handle, a rebuilt archive): the same work file, checksum as
+// it goes, and the same commit as Put; nothing is visible before Commit. A
+// piece that fails is cut off again, so the Writer goes on.
+//
+// A multipart upload ([Store.CreateUpload], [Store.PutPart],
+// [Store.CompleteUpload], [Store.AbortUpload]) keeps its parts as files in
+// <mp>/.work/mpu-<id>/ on the object's mountpath; each part is received
+// like a Put into its own work file and renamed in when whole, so parts may
+// arrive in any order and concurrently, and a part sent again replaces the
+// earlier one. Completing streams the listed parts in part-number order
+// through one Writer (one hash, one pooled buffer: no part is held in
+// memory) and commits the object with one checksum of the bucket's type;
+// the upload and its parts are then gone. Uploads are kept in memory (the
+// parts' sizes and checksums): they do not survive a restart, whose
+// clean-up of the work directories removes their parts. An upload ID gives
+// access to its own object's parts only. [Store.ExpireUploads] drops
+// uploads idle for too long.
+//
+// [Store.Rename] makes the new name appear whole before the old one goes:
+// with one rename(2) when the object already lies on the new name's
+// mountpath, else by a copy and a delete (see its doc).
+//
 // # Tracing
 //
 // Store methods start spans named fs.Put, fs.Get (Open), fs.Head, fs.Delete,
-// fs.List, fs.CreateBucket and fs.DestroyBucket, of kind internal, with the
-// attributes ais.bucket, ais.object, ais.size, ais.mountpath, ais.checksum and
-// ais.version where known. Failures set codes.Error and record the error.
+// fs.List, fs.CreateBucket, fs.DestroyBucket, fs.Commit (a Writer's),
+// fs.Rename, fs.CreateUpload, fs.PutPart, fs.CompleteUpload and
+// fs.AbortUpload, of kind internal, with the attributes ais.bucket,
+// ais.object, ais.size, ais.mountpath, ais.checksum, ais.version,
+// ais.upload_id, ais.part_number and ais.parts where known. Failures set codes.Error and record the error.
 // A missing object on Open, Head or Delete is an answer, not a failure of the
 // storage layer: such spans get the event "not found" and keep an unset status.
 package fs

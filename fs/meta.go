@@ -34,6 +34,10 @@ type ObjectAttrs struct {
 	Custom map[string]string
 	// Mountpath is the Path of the mountpath that holds the object.
 	Mountpath string
+	// Parts is the number of multipart-upload parts the object was
+	// assembled from (CompleteUpload); 0 for an object written whole.
+	// Listings show such an object as chunked (AIStore's entry flag 8192).
+	Parts int
 }
 
 // MaxMetaSize is the largest encoded metadata of one object, in bytes; it
@@ -44,8 +48,12 @@ const MaxMetaSize = 3072
 // xattrName is the extended attribute that holds an object's metadata.
 const xattrName = "user.ais.meta"
 
-// metaMagic starts every encoding: 'A', 'M', format version 1.
+// metaMagic starts every encoding: 'A', 'M', then the format version: 1,
+// or 2 when the object has Parts (the one field version 1 lacks).
 var metaMagic = [3]byte{'A', 'M', 1}
+
+// metaVersionParts is the format version whose encoding ends with Parts.
+const metaVersionParts = 2
 
 // errNoMeta means the file has neither an xattr nor a sidecar.
 var errNoMeta = errors.New("no metadata")
@@ -54,6 +62,9 @@ var errNoMeta = errors.New("no metadata")
 // custom pairs (the package doc gives the layout) to dst.
 func encodeMeta(dst []byte, a *ObjectAttrs) []byte {
 	dst = append(dst, metaMagic[:]...)
+	if a.Parts > 0 {
+		dst[len(dst)-1] = metaVersionParts
+	}
 	dst = binary.AppendUvarint(dst, uint64(a.Size))
 	dst = appendString(dst, a.Checksum.Type)
 	dst = appendString(dst, a.Checksum.Value)
@@ -63,6 +74,9 @@ func encodeMeta(dst []byte, a *ObjectAttrs) []byte {
 	for _, k := range slices.Sorted(maps.Keys(a.Custom)) {
 		dst = appendString(dst, k)
 		dst = appendString(dst, a.Custom[k])
+	}
+	if a.Parts > 0 {
+		dst = binary.AppendUvarint(dst, uint64(a.Parts))
 	}
 	return dst
 }
@@ -76,9 +90,10 @@ func appendString(dst []byte, s string) []byte {
 // b. It never panics, whatever b holds.
 func decodeMeta(b []byte, a *ObjectAttrs) error {
 	d := metaDecoder{b: b}
-	if len(b) < len(metaMagic) || [3]byte(b[:3]) != metaMagic {
+	if len(b) < len(metaMagic) || [2]byte(b[:2]) != [2]byte(metaMagic[:2]) || (b[2] != metaMagic[2] && b[2] != metaVersionParts) {
 		return errors.New("fs: metadata: bad magic or format version")
 	}
+	format := b[2]
 	d.b = b[3:]
 	size := d.uvarint()
 	a.Checksum.Type = d.string()
@@ -95,6 +110,14 @@ func decodeMeta(b []byte, a *ObjectAttrs) error {
 			k := d.string()
 			a.Custom[k] = d.string()
 		}
+	}
+	a.Parts = 0
+	if format == metaVersionParts {
+		parts := d.uvarint()
+		if d.err == nil && (parts == 0 || parts > MaxParts) {
+			d.err = errors.New("parts out of range")
+		}
+		a.Parts = int(parts)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errors.New("trailing bytes")

@@ -78,6 +78,8 @@ type Store struct {
 	// not race) against readers that open the file and its metadata.
 	stripes [numStripes]sync.RWMutex
 	bufs    sync.Pool // *[]byte of copyBufSize
+	// ups are the multipart uploads in progress (multipart.go).
+	ups uploads
 }
 
 // copyBufSize is the size of the pooled buffers that Put and validation use.
@@ -214,6 +216,7 @@ func (s *Store) DestroyBucket(ctx context.Context, bck cluster.Bucket) (err erro
 		}
 	}
 	s.bckMu.Unlock()
+	s.dropUploads(func(u *upload) bool { return u.info.Bucket == bck })
 	for _, dir := range trash {
 		if err := os.RemoveAll(dir); err != nil {
 			s.log.Warn("fs: remove destroyed bucket", "dir", dir, "err", err)

@@ -19,6 +19,10 @@
 #   AIS_TRACING_ENDPOINT  e.g. localhost:4317: enables tracing on every node and, when it
 #                         names this host, starts a local Jaeger on that port first
 #   JAEGER=1              same as AIS_TRACING_ENDPOINT=localhost:4317 (JAEGER=0: never start one)
+#   PROMETHEUS=1          also start Prometheus on 127.0.0.1:9090 scraping every node
+#                         (playground/prometheus.sh; Debian's `prometheus` package)
+#   AIS_TRACING_TRUSTED_CLIENTS  127.0.0.0/8,::1: clients whose --trace (Ais-Trace-Force) and
+#                         sampled traceparent the nodes honour ("none": no one's)
 #   LOG_LEVEL             info
 set -euo pipefail
 
@@ -36,7 +40,11 @@ PROXY_PORT=8080
 TRANSPORT_PORT=9080
 MARKER=$PLAYGROUND_DIR/.miniais-playground
 JAEGER_SH=$ROOT/playground/jaeger.sh
+PROMETHEUS_SH=$ROOT/playground/prometheus.sh
 export PLAYGROUND_DIR
+# The playground trusts local clients: `ais --trace` forces a trace, and a traced client's
+# spans are the parents of the nodes'. Strangers (other addresses) cannot raise the bill.
+export AIS_TRACING_TRUSTED_CLIENTS=${AIS_TRACING_TRUSTED_CLIENTS:-127.0.0.0/8,::1}
 
 proxy_url() { echo "http://127.0.0.1:$PROXY_PORT"; }
 
@@ -107,6 +115,9 @@ cmd_deploy() {
 	[[ "$TARGETS" =~ ^[1-9][0-9]?$ ]] || die "TARGETS must be 1..99, not '$TARGETS'"
 	[[ "$MOUNTPATHS" =~ ^[1-9][0-9]?$ ]] || die "MOUNTPATHS must be 1..99, not '$MOUNTPATHS'"
 	[[ -x "$BIN_DIR/aisnode" ]] || die "$BIN_DIR/aisnode is missing: run 'make build'"
+	if [[ "${PROMETHEUS:-}" == "1" ]] && ! command -v "${PROMETHEUS_BIN:-prometheus}" >/dev/null 2>&1; then
+		die "PROMETHEUS=1 needs Prometheus: install Debian's package (sudo apt-get install prometheus), or set PROMETHEUS_BIN"
+	fi
 	if [[ -d "$PLAYGROUND_DIR" && ! -f "$MARKER" && -n "$(ls -A "$PLAYGROUND_DIR")" ]]; then
 		die "$PLAYGROUND_DIR exists and was not made by the playground; set PLAYGROUND_DIR"
 	fi
@@ -153,6 +164,10 @@ cmd_deploy() {
 	done
 	[[ "$n" -ge "$TARGETS" ]] || fail_logs "the cluster is not healthy after 60 s ($n of $TARGETS targets joined)"
 
+	if [[ "${PROMETHEUS:-}" == "1" ]]; then
+		PROXY_URL=$(proxy_url) "$PROMETHEUS_SH" start
+	fi
+
 	cat <<EOF
 miniais playground is up in $(($(date +%s) - start)) s: proxy $(proxy_url), $TARGETS targets x $MOUNTPATHS mountpaths, state in $PLAYGROUND_DIR
 tracing: ${AIS_TRACING_ENDPOINT:-off (AIS_TRACING_ENDPOINT=localhost:4317 make deploy, or make deploy JAEGER=1)}
@@ -166,6 +181,12 @@ Try:
 EOF
 	if [[ -n "${AIS_TRACING_ENDPOINT:-}" ]] && "$JAEGER_SH" status >/dev/null 2>&1; then
 		echo "  traces: http://127.0.0.1:${JAEGER_QUERY_PORT:-16686}/api/services (the UI page itself is a placeholder in a locally built Jaeger)"
+	fi
+	if [[ "${PROMETHEUS:-}" == "1" ]]; then
+		echo "  metrics: http://${PROMETHEUS_ADDR:-127.0.0.1:9090}/graph?g0.expr=rate(ais_target_get_count[1m])   per node: curl $(proxy_url)/metrics"
+		echo "  bin/ais show performance   (throughput and latency per node)"
+	else
+		echo "  metrics: curl $(proxy_url)/metrics   (make deploy PROMETHEUS=1 starts a Prometheus scraping every node)"
 	fi
 	echo "Logs: $PLAYGROUND_DIR/*/aisnode.log   Stop: make kill   Remove state: make clean"
 }
@@ -181,6 +202,7 @@ cmd_jaeger() {
 }
 
 cmd_kill() {
+	"$PROMETHEUS_SH" stop
 	stop_nodes
 	if [[ -f "$PLAYGROUND_DIR/jaeger/mode" || -f "$PLAYGROUND_DIR/jaeger/jaeger.pid" ]]; then
 		"$JAEGER_SH" stop
@@ -209,6 +231,7 @@ cmd_status() {
 	done < <(node_dirs)
 	echo "proxy health: GET $(proxy_url)/v1/health -> $(http_status "$(proxy_url)/v1/health"), targets in the cluster map: $(target_count)"
 	"$JAEGER_SH" status || true
+	"$PROMETHEUS_SH" status || true
 }
 
 case "${1:-}" in

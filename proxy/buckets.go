@@ -88,11 +88,20 @@ func (p *Proxy) headBucket(w http.ResponseWriter, r *http.Request, rt server.Rou
 	return nil
 }
 
-// postBucket serves POST /v1/buckets/B: create-bck (AIStore's other POST
-// actions are refused by CheckAction).
+// postBucket serves POST /v1/buckets/B: create-bck, and the jobs copy-bck
+// and move-bck (jobhttp.go; AIStore's other POST actions are refused by
+// CheckAction).
 func (p *Proxy) postBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	if _, err := server.ReadActionFor(r, wire.ActCreateBck); err != nil {
+	msg, err := server.ReadActionFor(r, wire.ActCreateBck, wire.ActCopyBck, wire.ActMoveBck)
+	switch {
+	case err != nil:
 		return err
+	case msg.Action == wire.ActCopyBck:
+		return p.copyBucket(w, r, rt.Bucket, msg)
+	case msg.Action == wire.ActMoveBck:
+		return p.moveBucket(w, r, rt.Bucket, msg)
+	case r.URL.Query().Has(wire.QparamBckTo):
+		return cluster.Errorf(cluster.ErrBadRequest, "%s takes no %s", msg.Action, wire.QparamBckTo)
 	}
 	return p.createBucket(r.Context(), rt.Bucket)
 }
@@ -104,9 +113,18 @@ func (p *Proxy) putBucket(w http.ResponseWriter, r *http.Request, rt server.Rout
 	return err
 }
 
-// deleteBucket serves DELETE /v1/buckets/B: destroy-bck.
+// deleteBucket serves DELETE /v1/buckets/B: destroy-bck (refused with 409
+// while a job runs on the bucket), and the job delete-listrange
+// (jobhttp.go).
 func (p *Proxy) deleteBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	if _, err := server.ReadActionFor(r, wire.ActDestroyBck); err != nil {
+	msg, err := server.ReadActionFor(r, wire.ActDestroyBck, wire.ActDeleteListRange)
+	switch {
+	case err != nil:
+		return err
+	case msg.Action == wire.ActDeleteListRange:
+		return p.deleteObjects(w, r, rt.Bucket, msg)
+	}
+	if err := p.jobs.busy(rt.Bucket); err != nil {
 		return err
 	}
 	return p.destroyBucket(r.Context(), rt.Bucket)

@@ -71,8 +71,7 @@ func (p *Proxy) clusterConfig() *cluster.Config {
 
 // getCluster serves GET /v1/cluster?what=...: smap, bmd, cluster_config,
 // backends, sysinfo, remote, and the job queries qryxstats, status and
-// status_all (miniais runs no jobs: no job is ever found). Any other what
-// is refused with 501 naming it.
+// status_all (jobhttp.go). Any other what is refused with 501 naming it.
 func (p *Proxy) getCluster(w http.ResponseWriter, r *http.Request) {
 	switch what := r.URL.Query().Get(wire.QparamWhat); what {
 	case wire.WhatSmap:
@@ -100,42 +99,6 @@ func (p *Proxy) clusterConfigReply() wire.ClusterConfig {
 		Config: p.clusterConfig(), Smap: p.smap.Load(), Tracing: p.cfg.Tracing.Config(), Logger: p.log,
 		CplaneTimeout: p.cfg.PushTimeout, MaxKeepalive: p.cfg.KeepaliveTimeout,
 	})
-}
-
-// maxQueryBody bounds the JSON body of a job query.
-const maxQueryBody = 64 << 10
-
-// queryJobs answers the job queries. miniais has no job engine: qryxstats
-// without an ID answers {} (no target runs a job of any kind: AIStore's
-// "ais show job" needs a 200 for every kind), status_all answers [], and a
-// query for one job (or status for a kind) answers 404.
-func (p *Proxy) queryJobs(w http.ResponseWriter, r *http.Request, what string) {
-	var q wire.XactQuery
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxQueryBody+1))
-	switch {
-	case err != nil:
-		err = cluster.Errorf(cluster.ErrBadRequest, "read job query: %v", err)
-	case len(b) > maxQueryBody:
-		err = cluster.Errorf(cluster.ErrTooLarge, "job query over %d bytes", maxQueryBody)
-	case len(b) > 0 && string(b) != "null":
-		if jerr := json.Unmarshal(b, &q); jerr != nil {
-			err = cluster.Errorf(cluster.ErrBadRequest, "malformed job query: %v", jerr)
-		}
-	}
-	if err != nil {
-		p.writeError(w, r, err)
-		return
-	}
-	switch {
-	case what == wire.WhatStatusAll:
-		server.WriteJSON(w, []struct{}{})
-	case q.ID != "":
-		p.writeError(w, r, cluster.Errorf(cluster.ErrNotFound, "job %q not found (miniais runs no jobs)", q.ID))
-	case what == wire.WhatStatus:
-		p.writeError(w, r, cluster.Errorf(cluster.ErrNotFound, "no %q job is running (miniais runs no jobs)", q.Kind))
-	default:
-		server.WriteJSON(w, map[string][]struct{}{})
-	}
 }
 
 // sysInfo gathers the sysinfo reply: the proxy's own and, from each target

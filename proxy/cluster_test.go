@@ -225,7 +225,8 @@ func TestDaemonQueries(t *testing.T) {
 		{"stats", 200, []string{"daemon_id", "smap_version", "tracing_enabled"}},
 		{"version", 200, []string{"version"}},
 		{"mountpaths", 400, nil},
-		{"metrics", 501, nil},
+		{"metrics", 200, []string{"get.n", "put.n", "up.ns.time", "state.flags"}},
+		{"no-such-what", 501, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.what, func(t *testing.T) {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -39,7 +40,11 @@ func (p *Proxy) getDaemon(w http.ResponseWriter, r *http.Request) {
 	case wire.WhatSnode:
 		server.WriteJSON(w, p.snode())
 	case wire.WhatNodeStatus:
-		server.WriteJSON(w, server.NodeStatusOf(p.snode(), p.smap.Load(), p.bmd.Load(), p.clusterConfig(), p.started))
+		ns := server.NodeStatusOf(p.snode(), p.smap.Load(), p.bmd.Load(), p.clusterConfig(), p.started)
+		maps.Copy(ns.Tracker, p.cfg.Metrics.Tracker()) // the counters /metrics serves
+		server.WriteJSON(w, ns)
+	case server.WhatMetrics:
+		server.WriteJSON(w, p.cfg.Metrics.Kinds())
 	case wire.WhatStats:
 		tp := p.cfg.Tracing
 		server.WriteJSON(w, wire.NodeStats{

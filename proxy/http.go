@@ -11,7 +11,6 @@ import (
 	"miniais/api/server"
 	"miniais/api/wire"
 	"miniais/cluster"
-	"miniais/tracing"
 )
 
 // spanName names the server span of each request before routing (the
@@ -21,6 +20,8 @@ func spanName(r *http.Request) string { return server.SpanName(r) }
 // router returns the proxy's v1 API handler: one pattern per route.
 func (p *Proxy) router() http.Handler {
 	m := server.NewMux(p.cfg.ID)
+	m.HandleFunc("GET "+server.PathMetrics, p.cfg.Metrics.Handler().ServeHTTP)
+	m.HandleFunc("GET "+server.PathMetricsTargets, p.metricsTargets)
 	m.HandleFunc("GET /v1/health", p.health)
 	m.HandleFunc("PUT /v1/cluster", p.clusterAction)
 
@@ -38,6 +39,7 @@ func (p *Proxy) router() http.Handler {
 		m.HandleFunc(method+" /v1/objects/{bucket}/{object...}", p.redirect)
 	}
 	p.clusterRoutes(m)
+	p.jobRoutes(m)
 	return m
 }
 
@@ -87,17 +89,11 @@ func (p *Proxy) health(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// clusterAction serves PUT /v1/cluster: job and membership actions, none of
-// which miniais implements yet (CheckAction refuses them with 501).
-func (p *Proxy) clusterAction(w http.ResponseWriter, r *http.Request) {
-	_, err := server.ReadActionFor(r)
-	p.writeError(w, r, err)
-}
-
 // redirect answers an object request with a 307 to the owning target (for
 // every method: AIStore answers a GET with 301, which clients follow alike).
 // The Location keeps the path and query, adds pid and utm, and carries this
-// span's trace context.
+// span's trace context, signed (the target follows this span's sampling
+// decision, and its own span links to this one; see tracing.Handler).
 func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request) {
 	rt, err := server.RouteOf(r)
 	if err != nil {
@@ -106,16 +102,28 @@ func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request) {
 	}
 	p.tagSpan(r, rt)
 	if r.Method == http.MethodPost || (r.Method == http.MethodDelete && server.HasBody(r)) {
-		// An object action (AIStore's rename, multipart; a DELETE with an
-		// action is a multipart abort): none is implemented, so refuse it
-		// here rather than redirect it.
-		_, err := server.ReadActionFor(r)
-		p.writeError(w, r, err)
-		return
+		// An object action: rename and the multipart ones go to the owner
+		// (the client re-sends the body after the 307); any other is
+		// refused here rather than redirected.
+		takes := []string{wire.ActRenameObj, wire.ActMptUpload, wire.ActMptComplete}
+		if r.Method == http.MethodDelete {
+			takes = []string{wire.ActMptAbort}
+		}
+		if _, err := server.ReadActionFor(r, takes...); err != nil {
+			p.writeError(w, r, err)
+			return
+		}
 	}
 	if p.bmd.Load().Get(rt.Bucket) == nil {
 		p.writeError(w, r, cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", rt.Bucket))
 		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// A bucket being renamed takes no writes: they would be lost.
+		if err := p.jobs.busy(rt.Bucket, wire.KindMoveBck); err != nil {
+			p.writeError(w, r, err)
+			return
+		}
 	}
 	t, err := p.smap.Load().Owner(rt.Bucket.Uname(rt.Object))
 	if err != nil {
@@ -127,7 +135,7 @@ func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	q.Set(wire.QparamProxyID, p.cfg.ID)
 	q.Set(wire.QparamUnixTime, strconv.FormatInt(time.Now().UnixNano(), 36))
-	tracing.InjectQuery(ctx, p.cfg.Tracing.Propagator(), q)
+	p.cfg.Tracing.InjectRedirect(ctx, r.Method, r.URL.EscapedPath(), q)
 	loc := t.URL() + r.URL.EscapedPath() + "?" + q.Encode()
 	w.Header().Set("Location", loc)
 	w.WriteHeader(http.StatusTemporaryRedirect)

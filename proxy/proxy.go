@@ -20,6 +20,7 @@ import (
 	"miniais/api/server"
 	"miniais/cluster"
 	"miniais/internal/atomicfile"
+	"miniais/metrics"
 	"miniais/tracing"
 	"miniais/transport"
 )
@@ -39,6 +40,9 @@ type Config struct {
 	Secret []byte
 	// Tracing provides the tracer provider and propagator.
 	Tracing *tracing.Provider
+	// Metrics is the node's Prometheus registry (nil: the node makes its
+	// own); the node serves it at GET /metrics.
+	Metrics *metrics.Node
 	// Logger receives the node's logs.
 	Logger *slog.Logger
 	// KeepaliveTimeout is how long a target may stay silent before it is
@@ -105,6 +109,8 @@ type Proxy struct {
 
 	// summaries are the bucket summary jobs (summary.go).
 	summaries summaries
+	// jobs are the jobs the proxy started on every target (jobs.go).
+	jobs proxyJobs
 }
 
 // New loads the proxy's persisted state (or starts a fresh cluster map and
@@ -125,6 +131,7 @@ func New(cfg Config) (*Proxy, error) {
 		lastSeen: map[string]int64{},
 		started:  time.Now(),
 	}
+	p.initMetrics()
 	p.client = transport.NewClient(p.transportConfig())
 	if err := p.loadState(); err != nil {
 		return nil, err
@@ -146,6 +153,7 @@ func (p *Proxy) transportConfig() transport.Config {
 		TracerProvider: p.cfg.Tracing.TracerProvider(),
 		Propagator:     p.cfg.Tracing.Propagator(),
 		Logger:         p.log,
+		Observer:       p.cfg.Metrics,
 	}
 }
 
@@ -164,10 +172,12 @@ func (p *Proxy) Run(ctx context.Context) error {
 	tsrv := transport.NewServer(p.transportConfig())
 	tsrv.Handle(transport.KindJoin, p.handleJoin)
 	tsrv.Handle(transport.KindKeepalive, p.handleKeepalive)
+	tsrv.Handle(transport.KindJobDone, p.handleJobDone)
 	tsrv.Handle(transport.KindPing, func(context.Context, *transport.Message, *transport.Header) ([]byte, error) { return nil, nil })
 
 	hsrv := &http.Server{
-		Handler:           p.cfg.Tracing.Handler(server.LimitConcurrency(p.router(), p.cfg.MaxConcurrent, p.cfg.ID, 1), spanName),
+		Handler: p.cfg.Tracing.Handler(p.cfg.Metrics.Middleware(server.LimitConcurrency(p.router(), p.cfg.MaxConcurrent, p.cfg.ID, 1)), spanName,
+			tracing.WithQuiet(server.Quiet)),
 		ReadHeaderTimeout: 10 * time.Second,
 		// The proxy reads only small control bodies and writes small replies.
 		ReadTimeout:    30 * time.Second,
@@ -178,6 +188,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	p.jobs.run(ctx)
 	errc := make(chan error, 2)
 	go func() { errc <- tsrv.Serve(ctx, tln) }()
 	go func() { errc <- hsrv.Serve(hln) }()
@@ -195,6 +206,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 	defer scancel()
 	herr := hsrv.Shutdown(sctx)
 	tsrv.Close()
+	p.jobs.wg.Wait() // the job watchers end with ctx
 	p.client.Close()
 	p.log.Info("proxy stopped")
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {

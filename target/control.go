@@ -29,6 +29,7 @@ func (t *Target) registerControl(srv *transport.Server) {
 	srv.Handle(transport.KindConfigPush, t.handleConfigPush)
 	srv.Handle(transport.KindRebalanceDone, t.handleRebalanceDone)
 	srv.Handle(transport.KindBucketSummary, t.handleBucketSummary)
+	t.registerJobs(srv)
 }
 
 // fromProxy refuses control messages that do not come from the primary

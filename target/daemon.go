@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -87,6 +88,7 @@ func (t *Target) getDaemon(w http.ResponseWriter, r *http.Request) {
 	case wire.WhatNodeStatus:
 		ns := server.NodeStatusOf(t.snode(), t.smap.Load(), t.bmd.Load(), t.conf.load(), t.started)
 		ns.Capacity = t.capacity()
+		maps.Copy(ns.Tracker, t.cfg.Metrics.Tracker()) // the counters /metrics serves
 		server.WriteJSON(w, ns)
 	case wire.WhatStats:
 		tp := t.cfg.Tracing
@@ -97,6 +99,8 @@ func (t *Target) getDaemon(w http.ResponseWriter, r *http.Request) {
 			UptimeSeconds: int64(time.Since(t.started).Seconds()),
 			InFlight:      t.inFlight.Load(),
 		})
+	case server.WhatMetrics:
+		server.WriteJSON(w, t.cfg.Metrics.Kinds())
 	case wire.WhatVersion:
 		server.WriteJSON(w, wire.BuildInfo{Version: wire.Version})
 	case wire.WhatMountpaths:

@@ -1,40 +1,36 @@
-package target
+package target_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"miniais/api/server"
 	"miniais/api/wire"
 	"miniais/cluster"
+	"miniais/internal/nodetest"
+	"miniais/target"
 	"miniais/tracing"
 	"miniais/transport"
 )
 
-// daemonServer serves tg's daemon routes (as its router registers them).
-func daemonServer(t *testing.T, tg *testTarget) string {
+// tracedProvider returns an enabled provider whose spans go to sp (a new
+// recorder when nil).
+func tracedProvider(t testing.TB, sp sdktrace.SpanProcessor) *tracing.Provider {
 	t.Helper()
-	m := server.NewMux(tg.cfg.ID)
-	tg.daemonRoutes(m)
-	srv := httptest.NewServer(m)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// tracedProvider returns an enabled provider recording its spans.
-func tracedProvider(t *testing.T) *tracing.Provider {
-	t.Helper()
+	if sp == nil {
+		sp = tracetest.NewSpanRecorder()
+	}
 	cfg := tracing.DefaultConfig()
 	cfg.Enabled = true
-	tp, err := tracing.New(context.Background(), cfg, tracing.Options{Role: cluster.RoleTarget, SpanProcessor: tracetest.NewSpanRecorder()})
+	tp, err := tracing.New(context.Background(), cfg, tracing.Options{Role: cluster.RoleTarget, SpanProcessor: sp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +53,8 @@ func jsonKeys(t *testing.T, b []byte) []string {
 }
 
 func TestTargetDaemonQueries(t *testing.T) {
-	tg := startTarget(t, startFakeProxy(t, "b1"))
-	u := daemonServer(t, tg)
+	tg := startTarget(t, []string{"b1"})
+	u := tg.url
 	tests := []struct {
 		what   string
 		status int
@@ -72,7 +68,8 @@ func TestTargetDaemonQueries(t *testing.T) {
 		{"stats", 200, []string{"daemon_id", "in_flight"}},
 		{"version", 200, []string{"version"}},
 		{"mountpaths", 200, []string{"available", "waiting_dd", "disabled"}},
-		{"metrics", 501, nil},
+		{"metrics", 200, []string{"get.n", "get.ns.total", "put.size", "up.ns.time", "state.flags"}},
+		{"no-such-what", 501, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.what, func(t *testing.T) {
@@ -128,16 +125,37 @@ func TestTargetDaemonQueries(t *testing.T) {
 	}
 }
 
-// pushConfig sends cfg to tg as the proxy does; validate makes it the
-// checking round.
-func pushConfig(fp *fakeProxy, tg *testTarget, cfg *cluster.Config, validate bool) error {
+// pushConfig sends cfg to tg as its proxy does (the test stands in for
+// the proxy, with its ID and the cluster secret: a real proxy never sends
+// the older versions some steps send); validate makes it the checking
+// round.
+func pushConfig(tg *testTarget, cfg *cluster.Config, validate bool) error {
+	c := transport.NewClient(transport.Config{NodeID: nodetest.ProxyID, Secret: tg.Config.Secret})
+	defer c.Close()
 	body, _ := cfg.MarshalMsg(nil)
 	hdr := &transport.Header{Kind: transport.KindConfigPush}
 	if validate {
 		hdr.Opaque = []byte("validate")
 	}
-	_, _, err := fp.client.Call(context.Background(), tg.cfg.TransportAddr, hdr, body)
+	_, _, err := c.Call(context.Background(), tg.Config.TransportAddr, hdr, body)
 	return err
+}
+
+// heldVersion returns the cluster configuration version tg holds.
+func heldVersion(t *testing.T, tg *testTarget) int64 {
+	t.Helper()
+	resp, b := request(t, "GET", tg.url+"/v1/daemon?what=config", nil, nil)
+	var nc struct {
+		Version string `json:"config_version"`
+	}
+	if err := json.Unmarshal(b, &nc); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("config = %d %s (%v)", resp.StatusCode, b, err)
+	}
+	v, err := strconv.ParseInt(nc.Version, 10, 64)
+	if err != nil {
+		t.Fatalf("config_version %q: %v", nc.Version, err)
+	}
+	return v
 }
 
 func sampled(tp *tracing.Provider) bool {
@@ -147,41 +165,40 @@ func sampled(tp *tracing.Provider) bool {
 }
 
 func TestTargetConfigPush(t *testing.T) {
-	fp := startFakeProxy(t)
-	tp := tracedProvider(t)
-	tg := startTarget(t, fp, func(c *Config) { c.Tracing = tp })
+	tp := tracedProvider(t, nil)
+	tg := startTarget(t, nil, func(c *target.Config) { c.Tracing = tp })
 	zero, off := 0.0, false
 
-	if err := pushConfig(fp, tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{SamplerProbability: &zero}}, true); err != nil {
+	if err := pushConfig(tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{SamplerProbability: &zero}}, true); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	if !sampled(tp) || tg.conf.load().Version != 0 {
+	if !sampled(tp) || heldVersion(t, tg) != 0 {
 		t.Fatal("the checking round changed something")
 	}
-	if err := pushConfig(fp, tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{SamplerProbability: &zero}}, false); err != nil {
+	if err := pushConfig(tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{SamplerProbability: &zero}}, false); err != nil {
 		t.Fatal(err)
 	}
-	if sampled(tp) || tg.conf.load().Version != 1 {
-		t.Fatalf("after version 1 (ratio 0): sampled %v, version %d", sampled(tp), tg.conf.load().Version)
+	if sampled(tp) || heldVersion(t, tg) != 1 {
+		t.Fatalf("after version 1 (ratio 0): sampled %v, version %d", sampled(tp), heldVersion(t, tg))
 	}
 	// An older or equal version is ignored.
 	one := 1.0
-	if err := pushConfig(fp, tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{SamplerProbability: &one}}, false); err != nil {
+	if err := pushConfig(tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{SamplerProbability: &one}}, false); err != nil {
 		t.Fatal(err)
 	}
 	if sampled(tp) {
 		t.Fatal("a version not newer was applied")
 	}
-	if err := pushConfig(fp, tg, &cluster.Config{Version: 2, Tracing: cluster.TracingConfig{SamplerProbability: &one, Enabled: &off}}, false); err != nil {
+	if err := pushConfig(tg, &cluster.Config{Version: 2, Tracing: cluster.TracingConfig{SamplerProbability: &one, Enabled: &off}}, false); err != nil {
 		t.Fatal(err)
 	}
 	if sampled(tp) || tp.Config().Enabled || tp.Config().SamplerProbability != 1 {
 		t.Fatalf("version 2 (off, ratio 1): %+v", tp.Config())
 	}
 	// The node's own set-config: at once, not persisted, version unchanged.
-	u := daemonServer(t, tg)
+	u := tg.url
 	resp, b := request(t, "PUT", u+"/v1/daemon/set-config?tracing.enabled=true&transient=false", nil, nil)
-	if resp.StatusCode != 200 || !sampled(tp) || tg.conf.load().Version != 2 {
+	if resp.StatusCode != 200 || !sampled(tp) || heldVersion(t, tg) != 2 {
 		t.Fatalf("set-config on the node: %d %s, sampled %v", resp.StatusCode, b, sampled(tp))
 	}
 	resp, b = request(t, "PUT", u+"/v1/daemon/set-config?memsys.min_free=1GiB", nil, nil)
@@ -191,22 +208,21 @@ func TestTargetConfigPush(t *testing.T) {
 }
 
 func TestTargetConfigPushNotStarted(t *testing.T) {
-	fp := startFakeProxy(t)
-	tg := startTarget(t, fp) // tracing disabled
+	tg := startTarget(t, nil) // tracing disabled
 	on, half := true, 0.5
-	err := pushConfig(fp, tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{Enabled: &on}}, true)
+	err := pushConfig(tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{Enabled: &on}}, true)
 	var re *transport.RemoteError
 	if !errors.As(err, &re) || !errors.Is(err, cluster.ErrBadRequest) || !strings.Contains(err.Error(), "t1") {
 		t.Fatalf("validating tracing.enabled=true on a target without tracing: %v, want a bad-request refusal naming it", err)
 	}
 	// Catching up with such a version applies what it can and holds it.
-	if err := pushConfig(fp, tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{Enabled: &on, SamplerProbability: &half}}, false); err != nil {
+	if err := pushConfig(tg, &cluster.Config{Version: 1, Tracing: cluster.TracingConfig{Enabled: &on, SamplerProbability: &half}}, false); err != nil {
 		t.Fatal(err)
 	}
-	if c := tg.cfg.Tracing.Config(); c.Enabled || c.SamplerProbability != 0.5 || tg.conf.load().Version != 1 {
-		t.Fatalf("after catching up: %+v, version %d", c, tg.conf.load().Version)
+	if c := tg.Config.Tracing.Config(); c.Enabled || c.SamplerProbability != 0.5 || heldVersion(t, tg) != 1 {
+		t.Fatalf("after catching up: %+v, version %d", c, heldVersion(t, tg))
 	}
-	u := daemonServer(t, tg)
+	u := tg.url
 	if resp, b := request(t, "PUT", u+"/v1/daemon/set-config?tracing.enabled=true", nil, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("enabling tracing that never started: %d %s", resp.StatusCode, b)
 	}

@@ -13,6 +13,20 @@
 // transactions, and applies the cluster configuration the proxy pushes
 // (daemon.go).
 //
+// # Object operations
+//
+// Besides PUT, GET, HEAD and DELETE, the owner of an object serves AIStore's
+// synchronous object operations: copy (PUT ?object_to), rename (POST
+// rename-obj), append and flush (PUT ?append_type; the handle format is in
+// append.go), multipart upload (mpt-upload, PUT ?uploadId&partNumber,
+// mpt-complete, mpt-abort: multipart.go over fs's uploads) and TAR archive
+// members (?archpath, listing flag 8: archive.go). A copy or rename to a
+// name another target owns streams the object there over the transport
+// (KindObjectPut marked as a copy), where that target, as the owner, checks
+// the checksum and commits it atomically. Unflushed appends and idle
+// uploads are dropped after Config.UploadTimeout by a janitor that Run
+// starts and waits for. See objops.go.
+//
 // # State
 //
 // The target keeps the latest cluster map and bucket metadata it received,

@@ -3,6 +3,7 @@ package target
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -19,6 +20,7 @@ func spanName(r *http.Request) string { return server.SpanName(r) }
 // router returns the target's v1 API handler: one pattern per route.
 func (t *Target) router() http.Handler {
 	m := server.NewMux(t.cfg.ID)
+	m.HandleFunc("GET "+server.PathMetrics, t.cfg.Metrics.Handler().ServeHTTP)
 	m.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	t.daemonRoutes(m)
 	for _, method := range []string{http.MethodPut, http.MethodPost, http.MethodDelete} {
@@ -40,7 +42,7 @@ func (t *Target) router() http.Handler {
 func (t *Target) route(h func(http.ResponseWriter, *http.Request, server.Route) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t.inFlight.Add(1)
-		defer t.inFlight.Add(-1)
+		defer func() { t.fgLast.Store(time.Now().UnixNano()); t.inFlight.Add(-1) }()
 		rt, err := server.RouteOf(r)
 		if err == nil {
 			t.tagSpan(r, rt)
@@ -99,6 +101,9 @@ func (t *Target) headBucket(w http.ResponseWriter, r *http.Request, rt server.Ro
 // getBucket serves GET /v1/buckets/B: this target's page of a listing (the
 // proxy merges them over the transport; this is for direct use).
 func (t *Target) getBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	if r.URL.Query().Has(wire.QparamUploads) {
+		return t.listUploads(w, r, rt)
+	}
 	msg, err := server.ReadActionFor(r, "", wire.ActList)
 	if err != nil {
 		return err

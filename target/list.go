@@ -13,11 +13,11 @@ import (
 // lsHonoured are the listing flags a target honours (those that change
 // nothing for ais:// buckets among them); any other bit is refused with 501.
 const lsHonoured = wire.LsCached | wire.LsMissing | wire.LsNameOnly | wire.LsNameSize | wire.LsBckPresent |
-	wire.LsDontHeadRem | wire.LsDontAddRem | wire.LsNoRecursion | wire.LsNoDirs
+	wire.LsDontHeadRem | wire.LsDontAddRem | wire.LsNoRecursion | wire.LsNoDirs | wire.LsArchive
 
 // lsFlagNames name the refused bits in errors.
 var lsFlagNames = map[uint64]string{
-	wire.LsDeleted: "deleted", wire.LsArchive: "archive", wire.LsNotCached: "not-cached", wire.LsInternal: "internal",
+	wire.LsDeleted: "deleted", wire.LsNotCached: "not-cached", wire.LsInternal: "internal",
 	wire.LsDiff: "diff", wire.LsIsS3: "s3", wire.LsInventory: "inventory",
 }
 
@@ -49,6 +49,9 @@ func parseListing(lso *wire.ListObjsMsg) (listProps, error) {
 				return lp, cluster.Errorf(cluster.ErrNotImplemented, "listing flag %d (%s) is not implemented", bit, name)
 			}
 		}
+	}
+	if lso.Flags&wire.LsArchive != 0 && lso.Flags&wire.LsNoRecursion != 0 {
+		return lp, cluster.Errorf(cluster.ErrNotImplemented, "listing flags archive (8) and no-recursion (2048) together are not implemented")
 	}
 	if lso.Target != "" {
 		return lp, cluster.Errorf(cluster.ErrNotImplemented, "listing pinned to one target (target=%q) is not implemented", lso.Target)
@@ -119,6 +122,9 @@ func (t *Target) listPage(ctx context.Context, bck cluster.Bucket, lso wire.List
 	for i := range entries {
 		res.Entries[i] = t.entry(&entries[i], lp)
 	}
+	if lso.Flags&wire.LsArchive != 0 {
+		res.Entries, res.ContinuationToken = t.expandArchives(ctx, bck, &lso, token, res.Entries, next, int(lso.PageSize), lp)
+	}
 	if len(t.win.peers()) > 0 {
 		res.Flags = 1
 	}
@@ -136,6 +142,9 @@ func (t *Target) entry(a *fs.ObjectAttrs, lp listProps) *wire.LsoEntry {
 	}
 	if lp.namesOnly {
 		return e
+	}
+	if a.Parts > 0 {
+		e.Flags |= wire.EntryChunked
 	}
 	if lp.size {
 		e.Size = a.Size

@@ -8,6 +8,7 @@ import (
 
 	"miniais/api/server"
 	"miniais/api/wire"
+	"miniais/tracing"
 )
 
 // hdrLocalOnly on a request between targets asks a target to act on its own
@@ -46,7 +47,8 @@ func (t *Target) fromNeighbors(w http.ResponseWriter, r *http.Request, rt server
 		asked++
 		go func() {
 			u := n.URL() + r.URL.EscapedPath() + "?" + wire.QparamProvider + "=" + rt.Bucket.Provider
-			req, err := http.NewRequestWithContext(ctx, r.Method, u, nil)
+			// A peer that does not have it answers 404: expected, not an error.
+			req, err := http.NewRequestWithContext(tracing.ExpectStatus(ctx, http.StatusNotFound), r.Method, u, nil)
 			if err != nil {
 				answers <- answer{}
 				return

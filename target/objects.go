@@ -17,13 +17,6 @@ import (
 	"miniais/fs"
 )
 
-// postObject serves POST /v1/objects/B/NAME: AIStore's object actions
-// (rename, multipart), none of which miniais implements yet.
-func (t *Target) postObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	_, err := server.ReadActionFor(r)
-	return err
-}
-
 // bucketProps returns the props of an existing bucket.
 func (t *Target) bucketProps(bck cluster.Bucket) (*cluster.BucketProps, error) {
 	props := t.bmd.Load().Get(bck)
@@ -40,7 +33,8 @@ func setAttrHeaders(h http.Header, a *fs.ObjectAttrs) {
 	h.Set(wire.HdrAtime, strconv.FormatInt(a.Atime.UnixNano(), 10))
 }
 
-func (t *Target) putObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+// putPlain stores the request body as the object (a plain PUT).
+func (t *Target) putPlain(w http.ResponseWriter, r *http.Request, rt server.Route) error {
 	props, err := t.bucketProps(rt.Bucket)
 	if err != nil {
 		return err
@@ -70,6 +64,12 @@ func (t *Target) putObject(w http.ResponseWriter, r *http.Request, rt server.Rou
 }
 
 func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	if r.URL.Query().Has(wire.QparamArchpath) {
+		return t.getArchived(w, r, rt)
+	}
+	if err := server.CheckOperation(r); err != nil {
+		return err
+	}
 	props, err := t.bucketProps(rt.Bucket)
 	if err != nil {
 		return err
@@ -117,6 +117,12 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt server.Rou
 }
 
 func (t *Target) headObject(w http.ResponseWriter, r *http.Request, rt server.Route) error {
+	if r.URL.Query().Has(wire.QparamArchpath) {
+		return t.getArchived(w, r, rt)
+	}
+	if err := server.CheckOperation(r); err != nil {
+		return err
+	}
 	if _, err := t.bucketProps(rt.Bucket); err != nil {
 		return err
 	}
@@ -143,10 +149,12 @@ func (t *Target) deleteObject(w http.ResponseWriter, r *http.Request, rt server.
 	if _, err := t.bucketProps(rt.Bucket); err != nil {
 		return err
 	}
-	if server.HasBody(r) {
+	if server.HasBody(r) || r.URL.Query().Has(wire.QparamUploadID) {
 		// AIStore's DELETE with an action message aborts a multipart
-		// upload: refuse it, never take it as a plain delete.
-		_, err := server.ReadActionFor(r)
+		// upload: never take it as a plain delete.
+		return t.abortUpload(w, r, rt)
+	}
+	if err := server.CheckOperation(r); err != nil {
 		return err
 	}
 	err := t.store.Delete(r.Context(), rt.Bucket, rt.Object)

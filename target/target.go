@@ -20,6 +20,8 @@ import (
 	"miniais/cluster"
 	"miniais/fs"
 	"miniais/internal/atomicfile"
+	"miniais/job"
+	"miniais/metrics"
 	"miniais/tracing"
 	"miniais/transport"
 )
@@ -47,6 +49,9 @@ type Config struct {
 	Secret []byte
 	// Tracing provides the tracer provider and propagator.
 	Tracing *tracing.Provider
+	// Metrics is the node's Prometheus registry (nil: the node makes its
+	// own); the node serves it at GET /metrics.
+	Metrics *metrics.Node
 	// Logger receives the node's logs.
 	Logger *slog.Logger
 	// KeepaliveInterval is the period of keepalives to the proxy (default 1s).
@@ -60,6 +65,10 @@ type Config struct {
 	// StallTimeout cuts off a request body that sends nothing, or a reply
 	// that the client does not read, for this long (default 30s).
 	StallTimeout time.Duration
+	// UploadTimeout is how long an unflushed append or a multipart upload
+	// may receive nothing before it is dropped and its work files removed
+	// (default 1h).
+	UploadTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -74,6 +83,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.StallTimeout == 0 {
 		c.StallTimeout = 30 * time.Second
+	}
+	if c.UploadTimeout == 0 {
+		c.UploadTimeout = time.Hour
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -100,17 +112,31 @@ type Target struct {
 	txns  map[string]preparedTxn
 
 	inFlight atomic.Int64
+	// mpStats caches the mountpath counts of /metrics (metrics.go).
+	mpStats mpStats
 
-	// runCtx is Run's context; rebalances run under it. rebCancel stops the
-	// running rebalance (guarded by mu).
-	runCtx    context.Context
-	rebCancel context.CancelFunc
+	// runCtx is Run's context; jobs run under it. rebJob is the latest
+	// rebalance (guarded by mu).
+	runCtx context.Context
+	rebJob *job.Job
+	// jobs are this target's shares of jobs (jobs.go); fgLast is the unix
+	// nanoseconds of the end of the last foreground HTTP request (jobs
+	// slow down while requests come).
+	jobs   job.Registry
+	fgLast atomic.Int64
+	// prepared holds the shares prepared but not yet run, by job ID
+	// (chan context.Context: the run message's).
+	prepared sync.Map
 	// httpc asks other targets for objects that have not moved here yet.
 	httpc *http.Client
 	// conf is the cluster configuration version held (daemon.go).
 	conf nodeConf
 	// win is the rebalance window (window.go).
 	win window
+	// apps are the pending appends (append.go); archMu serialize the
+	// appends to one archive (archive.go).
+	apps   appendTable
+	archMu [64]sync.Mutex
 }
 
 // New opens the target's mountpaths (removing work files a crash left) and
@@ -150,6 +176,7 @@ func New(cfg Config) (*Target, error) {
 		runCtx:  context.Background(),
 		httpc:   &http.Client{Transport: cfg.Tracing.Transport(neighborTransport())},
 	}
+	t.initMetrics()
 	t.client = transport.NewClient(t.transportConfig())
 	t.smap.Store(cluster.NewMap("", nil))
 	bmd := cluster.NewBMD("")
@@ -186,6 +213,7 @@ func (t *Target) transportConfig() transport.Config {
 		TracerProvider: t.cfg.Tracing.TracerProvider(),
 		Propagator:     t.cfg.Tracing.Propagator(),
 		Logger:         t.log,
+		Observer:       t.cfg.Metrics,
 	}
 }
 
@@ -206,7 +234,8 @@ func (t *Target) Run(ctx context.Context) error {
 	t.registerControl(tsrv)
 
 	hsrv := &http.Server{
-		Handler:           t.cfg.Tracing.Handler(server.LimitConcurrency(t.router(), t.cfg.MaxConcurrent, t.cfg.ID, 1), spanName),
+		Handler: t.cfg.Tracing.Handler(t.cfg.Metrics.Middleware(server.LimitConcurrency(t.router(), t.cfg.MaxConcurrent, t.cfg.ID, 1)), spanName,
+			tracing.WithQuiet(server.Quiet)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -221,6 +250,8 @@ func (t *Target) Run(ctx context.Context) error {
 	go func() { errc <- tsrv.Serve(ctx, tln) }()
 	go func() { errc <- hsrv.Serve(hln) }()
 	go t.keepalive(ctx)
+	janitorDone := make(chan struct{})
+	go func() { defer close(janitorDone); t.janitor(ctx.Done()) }()
 	t.log.Info("target started", "id", t.cfg.ID, "public", t.cfg.PublicAddr, "transport", t.cfg.TransportAddr,
 		"proxy", t.cfg.ProxyAddr, "mountpaths", t.cfg.Mountpaths, "fsync", t.cfg.Fsync, "tracing", t.cfg.Tracing.Enabled())
 
@@ -233,6 +264,7 @@ func (t *Target) Run(ctx context.Context) error {
 	sctx, scancel := context.WithTimeout(context.Background(), t.cfg.ShutdownTimeout)
 	defer scancel()
 	herr := hsrv.Shutdown(sctx)
+	<-janitorDone // after the last request: it drops what is still pending
 	tsrv.Close()
 	t.client.Close()
 	t.log.Info("target stopped")
@@ -244,8 +276,10 @@ func (t *Target) Run(ctx context.Context) error {
 
 // keepalive joins the proxy (retrying with backoff) and then sends a
 // keepalive every KeepaliveInterval; when the proxy no longer knows this
-// target, it joins again.
+// target, it joins again. Keepalives are never traced (an idle cluster adds
+// no traces); a join is.
 func (t *Target) keepalive(ctx context.Context) {
+	quiet := tracing.WithoutRoot(ctx)
 	joined := false
 	backoff := 100 * time.Millisecond
 	for {
@@ -254,7 +288,7 @@ func (t *Target) keepalive(ctx context.Context) {
 			err = t.join(ctx)
 			joined = err == nil
 		} else {
-			err = t.sendKeepalive(ctx)
+			err = t.sendKeepalive(quiet)
 			if errors.Is(err, cluster.ErrNotFound) {
 				t.log.Warn("the proxy does not know this target: joining again")
 				joined = false
@@ -337,7 +371,9 @@ func (t *Target) applySmap(ctx context.Context, smap *cluster.Map) {
 	}
 	t.smap.Store(smap)
 	if targetSetChanged(cur, smap) {
-		t.startRebalance(smap)
+		if _, err := t.startRebalance(ctx, smap, job.RebalanceID(smap.Version), true); err != nil {
+			t.log.ErrorContext(ctx, "cannot start a rebalance", "smap_version", smap.Version, "err", err)
+		}
 	} else if t.win.cleanVersion() != 0 {
 		t.win.setClean(smap.Version) // nothing moves: still clean
 	}

@@ -1,8 +1,11 @@
-package target
+// The tests of the target's HTTP API, run on a real in-process cluster (a
+// proxy and one target, internal/nodetest): package target_test, since
+// nodetest imports target.
+package target_test
 
 import (
+	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -13,122 +16,41 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/OneOfOne/xxhash"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"miniais/api/wire"
-	"miniais/cluster"
-	"miniais/tracing"
-	"miniais/transport"
+	"miniais/internal/nodetest"
+	"miniais/target"
 )
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// fakeProxy is a transport server that admits targets and hands them a
-// cluster map and bucket metadata, as a proxy does.
-type fakeProxy struct {
-	node   *cluster.Node
-	client *transport.Client
-	mu     sync.Mutex
-	smap   *cluster.Map
-	bmd    *cluster.BMD
-	joined chan string
-}
-
-func startFakeProxy(t testing.TB, buckets ...string) *fakeProxy {
-	t.Helper()
-	fp := &fakeProxy{node: cluster.NewNode("p1", cluster.RoleProxy, freeAddr(t), freeAddr(t)), joined: make(chan string, 10)}
-	fp.smap = cluster.NewMap("u", fp.node)
-	fp.bmd = cluster.NewBMD("u")
-	for _, b := range buckets {
-		fp.bmd.Buckets[b] = cluster.DefaultBucketProps(1, time.Now())
-	}
-	fp.bmd.Version = 1
-	cfg := transport.Config{NodeID: "p1"}
-	srv := transport.NewServer(cfg)
-	srv.Handle(transport.KindJoin, func(_ context.Context, m *transport.Message, reply *transport.Header) ([]byte, error) {
-		b, _ := io.ReadAll(m.Body)
-		n := &cluster.Node{}
-		if _, err := n.UnmarshalMsg(b); err != nil {
-			return nil, err
-		}
-		fp.mu.Lock()
-		defer fp.mu.Unlock()
-		next := fp.smap.Clone()
-		next.Targets[n.ID] = n
-		next.Version++
-		fp.smap = next
-		reply.Opaque, _ = fp.bmd.MarshalMsg(nil)
-		fp.joined <- n.ID
-		return next.MarshalMsg(nil)
-	})
-	srv.Handle(transport.KindKeepalive, func(context.Context, *transport.Message, *transport.Header) ([]byte, error) { return nil, nil })
-	ln, err := net.Listen("tcp", fp.node.TransportAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go srv.Serve(ctx, ln)
-	fp.client = transport.NewClient(cfg)
-	t.Cleanup(func() { cancel(); srv.Close(); fp.client.Close() })
-	return fp
-}
-
+// testTarget is the target of a one-target cluster.
 type testTarget struct {
-	*Target
+	*nodetest.Target
+	nc  *nodetest.Cluster
 	url string
 	mps []string
 }
 
-func startTarget(t testing.TB, fp *fakeProxy, cfgs ...func(*Config)) *testTarget {
+// startTarget starts a cluster of a proxy and one target ("t1"), adjusted
+// by cfgs, creates buckets through the proxy and returns the target.
+func startTarget(t testing.TB, buckets []string, cfgs ...func(*target.Config)) *testTarget {
 	t.Helper()
-	dir := t.TempDir()
-	mps := []string{filepath.Join(dir, "mp1"), filepath.Join(dir, "mp2")}
-	for _, mp := range mps {
-		os.Mkdir(mp, 0o755)
-	}
-	cfg := Config{
-		ID: "t1", PublicAddr: freeAddr(t), TransportAddr: freeAddr(t), ProxyAddr: fp.node.TransportAddr(),
-		DataDir: filepath.Join(dir, "data"), Mountpaths: mps, Fsync: "never", Tracing: tracing.Disabled(),
-		KeepaliveInterval: 100 * time.Millisecond,
-	}
-	for _, f := range cfgs {
-		f(&cfg)
-	}
-	tg, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- tg.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("target Run: %v", err)
+	nc := nodetest.Start(t, nodetest.Options{Targets: 1, Target: func(_ int, c *target.Config) {
+		for _, f := range cfgs {
+			f(c)
 		}
-	})
-	select {
-	case <-fp.joined:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the target did not join")
+	}})
+	for _, b := range buckets {
+		if resp, body := request(t, "POST", nc.URL()+"/v1/buckets/"+b, strings.NewReader(`{"action":"create-bck"}`), nil); resp.StatusCode != 200 {
+			t.Fatalf("create %s = %d %s", b, resp.StatusCode, body)
+		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for tg.bmd.Load().Version == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	return &testTarget{Target: tg, url: "http://" + cfg.PublicAddr, mps: mps}
+	tg := nc.Target(0)
+	return &testTarget{Target: tg, nc: nc, url: tg.URL, mps: tg.Config.Mountpaths}
 }
 
 func request(t testing.TB, method, url string, body io.Reader, hdr map[string]string) (*http.Response, []byte) {
@@ -156,7 +78,7 @@ var redirectQuery = "?provider=ais&pid=p1&utm=" + strconv.FormatInt(time.Now().U
 func xxh(b []byte) string { return fmt.Sprintf("%016x", xxhash.Checksum64(b)) }
 
 func TestObjectRoundTrip(t *testing.T) {
-	tg := startTarget(t, startFakeProxy(t, "b1"))
+	tg := startTarget(t, []string{"b1"})
 	for _, size := range []int{0, 1, 4 << 10, 1 << 20} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			data := make([]byte, size)
@@ -184,7 +106,7 @@ func TestObjectRoundTrip(t *testing.T) {
 }
 
 func TestRangeGet(t *testing.T) {
-	tg := startTarget(t, startFakeProxy(t, "b1"))
+	tg := startTarget(t, []string{"b1"})
 	data := []byte("0123456789abcdef")
 	request(t, "PUT", tg.url+"/v1/objects/b1/r"+redirectQuery, bytes.NewReader(data), nil)
 	resp, body := request(t, "GET", tg.url+"/v1/objects/b1/r", nil, map[string]string{"Range": "bytes=4-9"})
@@ -194,7 +116,7 @@ func TestRangeGet(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
-	tg := startTarget(t, startFakeProxy(t, "b1"))
+	tg := startTarget(t, []string{"b1"})
 	good := "hello"
 	tests := []struct {
 		name   string
@@ -231,38 +153,109 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+// TestTruncatedBodyStoresNothing sends a PUT that declares 1000 bytes and
+// sends 16, then ends the request: by closing the connection, or by
+// closing only its write side (the target can still answer). It waits until
+// the target has served the request to its end (its server span ended) and
+// checks that it refused it (400, and in the half-closed case the answer
+// on the connection), before checking that nothing was stored.
 func TestTruncatedBodyStoresNothing(t *testing.T) {
-	tg := startTarget(t, startFakeProxy(t, "b1"))
-	conn, err := net.Dial("tcp", strings.TrimPrefix(tg.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(conn, "PUT /v1/objects/b1/trunc%s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly a few bytes", redirectQuery)
-	time.Sleep(100 * time.Millisecond)
-	conn.Close()
-	time.Sleep(200 * time.Millisecond)
-	if resp, _ := request(t, "HEAD", tg.url+"/v1/objects/b1/trunc", nil, nil); resp.StatusCode != 404 {
-		t.Fatalf("a truncated PUT is visible: HEAD = %d", resp.StatusCode)
-	}
-	for _, mp := range tg.mps {
-		filepath.Walk(mp, func(path string, info os.FileInfo, err error) error {
-			if err == nil && !info.IsDir() {
-				t.Errorf("file left behind by a truncated PUT: %s", path)
+	for _, tc := range []struct {
+		name       string
+		halfClosed bool
+	}{{"closed", false}, {"half-closed", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := tracetest.NewSpanRecorder()
+			tg := startTarget(t, []string{"b1"}, func(c *target.Config) { c.Tracing = tracedProvider(t, rec) })
+			conn, err := net.Dial("tcp", strings.TrimPrefix(tg.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
 			}
-			return nil
+			defer conn.Close()
+			fmt.Fprintf(conn, "PUT /v1/objects/b1/trunc%s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly a few bytes", redirectQuery)
+			// The handler is reading the body: the request is in flight.
+			nodetest.WaitFor(t, "the PUT in flight", func() bool { return stats(t, tg.url).InFlight == 1 })
+			if tc.halfClosed {
+				if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+					t.Fatal(err)
+				}
+				conn.SetReadDeadline(time.Now().Add(nodetest.Timeout))
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				if err != nil {
+					t.Fatalf("no answer to the truncated PUT: %v", err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "truncated body: 16 of the declared 1000 bytes") {
+					t.Fatalf("truncated PUT answered %s %s, want 400 naming the truncation", resp.Status, body)
+				}
+			} else {
+				conn.Close()
+			}
+			status := putStatus(t, rec)
+			if status != http.StatusBadRequest {
+				t.Fatalf("the target answered the truncated PUT with %d, want 400", status)
+			}
+			if n := stats(t, tg.url).InFlight; n != 0 {
+				t.Fatalf("%d requests in flight after the PUT ended", n)
+			}
+			if resp, _ := request(t, "HEAD", tg.url+"/v1/objects/b1/trunc", nil, nil); resp.StatusCode != 404 {
+				t.Fatalf("a truncated PUT is visible: HEAD = %d", resp.StatusCode)
+			}
+			for _, mp := range tg.mps {
+				filepath.Walk(mp, func(path string, info os.FileInfo, err error) error {
+					if err == nil && !info.IsDir() {
+						t.Errorf("file left behind by a truncated PUT: %s", path)
+					}
+					return nil
+				})
+			}
 		})
 	}
 }
 
+// putStatus waits until rec holds the ended server span of an object PUT
+// and returns the status it answered.
+func putStatus(t *testing.T, rec *tracetest.SpanRecorder) int64 {
+	t.Helper()
+	status := int64(-1)
+	nodetest.WaitFor(t, "the PUT's server span to end", func() bool {
+		for _, s := range rec.Ended() {
+			if s.Name() != "PUT /v1/objects/{bucket}/{object...}" {
+				continue
+			}
+			for _, kv := range s.Attributes() {
+				if kv.Key == "http.response.status_code" {
+					status = kv.Value.AsInt64()
+				}
+			}
+			return true
+		}
+		return false
+	})
+	return status
+}
+
+// stats returns the target's counters.
+func stats(t testing.TB, url string) wire.NodeStats {
+	t.Helper()
+	resp, body := request(t, "GET", url+"/v1/daemon?what=stats", nil, nil)
+	var st wire.NodeStats
+	if err := json.Unmarshal(body, &st); resp.StatusCode != 200 || err != nil {
+		t.Fatalf("stats = %d %s (%v)", resp.StatusCode, body, err)
+	}
+	return st
+}
+
 func TestMaxObjectSize(t *testing.T) {
-	tg := startTarget(t, startFakeProxy(t, "b1"), func(c *Config) { c.MaxObjectSize = 10 })
+	tg := startTarget(t, []string{"b1"}, func(c *target.Config) { c.MaxObjectSize = 10 })
 	if resp, body := request(t, "PUT", tg.url+"/v1/objects/b1/big"+redirectQuery, strings.NewReader(strings.Repeat("x", 11)), nil); resp.StatusCode != 413 {
 		t.Fatalf("PUT over the limit = %d %s, want 413", resp.StatusCode, body)
 	}
 }
 
 func TestListAndDelete(t *testing.T) {
-	tg := startTarget(t, startFakeProxy(t, "b1"))
+	tg := startTarget(t, []string{"b1"})
 	for _, n := range []string{"c", "a/1", "b", "a/2"} {
 		request(t, "PUT", tg.url+"/v1/objects/b1/"+n+redirectQuery, strings.NewReader(n), nil)
 	}

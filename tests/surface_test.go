@@ -85,28 +85,25 @@ type example func(e *surfaceEnv) (status int, body string)
 // "in:name". A refused row's request would change something if the node
 // ignored the name; an implemented row's request shows it working.
 var surfaceExamples = map[string]example{
-	// Refused query parameters: each would write, copy or read something else
-	// if ignored.
-	"query:object_to": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("PUT", e.obj("object_to=ais%2F%40%23%2F"+e.bck.Name+"%2Fy"), nil, "")
-		return s, b
+	// Implemented object operations (objops_test.go has the flows).
+	"query:object_to":     func(e *surfaceEnv) (int, string) { return e.surfaceCopy() },
+	"query:append_type":   func(e *surfaceEnv) (int, string) { return e.surfaceAppend("appended-1") },
+	"query:append_handle": func(e *surfaceEnv) (int, string) { return e.surfaceAppend("appended-2") },
+	"query:archpath":      func(e *surfaceEnv) (int, string) { return e.surfaceArchive("", nil) },
+	"query:archmime":      func(e *surfaceEnv) (int, string) { return e.surfaceArchive("application/x-tar", nil) },
+	"query:uploadId":      func(e *surfaceEnv) (int, string) { return e.surfaceMultipart() },
+	"query:partNumber":    func(e *surfaceEnv) (int, string) { return e.surfaceMultipart() },
+	"query:uploads":       func(e *surfaceEnv) (int, string) { return e.surfaceUploads() },
+	"header:Ais-Pine": func(e *surfaceEnv) (int, string) {
+		return e.surfaceArchive("", map[string]string{"Ais-Pine": "2"})
 	},
-	"query:append_type": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("PUT", e.obj("append_type=append"), nil, "appended")
-		return s, b
-	},
-	"query:append_handle": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("PUT", e.obj("append_handle=h1"), nil, "")
-		return s, b
-	},
-	"query:archpath": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("PUT", e.obj("archpath=inner%2Ff&archmime="), nil, "member")
-		return s, b
-	},
-	"query:archmime": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("PUT", e.obj("archmime=application%2Fx-tar"), nil, "member")
-		return s, b
-	},
+	"action:rename-obj":   func(e *surfaceEnv) (int, string) { return e.surfaceRename() },
+	"action:mpt-upload":   func(e *surfaceEnv) (int, string) { return e.surfaceMultipart() },
+	"action:mpt-complete": func(e *surfaceEnv) (int, string) { return e.surfaceMultipart() },
+	"action:mpt-abort":    func(e *surfaceEnv) (int, string) { return e.surfaceAbort() },
+
+	// Refused query parameters: each would read, write or copy something
+	// else if ignored.
 	"query:archregx": func(e *surfaceEnv) (int, string) {
 		s, _, b := e.send("GET", e.obj("archregx=.*"), nil, "")
 		return s, b
@@ -119,18 +116,13 @@ var surfaceExamples = map[string]example{
 		s, _, b := e.send("GET", e.obj("etl_name=upper"), nil, "")
 		return s, b
 	},
-	"query:uploadId": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("PUT", e.obj("uploadId=u1"), nil, "part")
-		return s, b
-	},
-	"query:partNumber": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("PUT", e.obj("partNumber=1"), nil, "part")
-		return s, b
-	},
-	"query:bck_to": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("POST", e.bucket("bck_to=ais%2F%40%23%2Fdst%2F"), nil, `{"action":"move-bck","value":null}`)
-		return s, b
-	},
+	// Implemented jobs (jobs_test.go has the flows).
+	"query:bck_to":            func(e *surfaceEnv) (int, string) { return e.surfaceBucketCopy("surface-bckto") },
+	"action:copy-bck":         func(e *surfaceEnv) (int, string) { return e.surfaceBucketCopy("surface-copy") },
+	"action:move-bck":         func(e *surfaceEnv) (int, string) { return e.surfaceBucketMove() },
+	"action:delete-listrange": func(e *surfaceEnv) (int, string) { return e.surfaceDeleteRange() },
+	"action:start":            func(e *surfaceEnv) (int, string) { return e.surfaceStartRebalance() },
+	"action:stop":             func(e *surfaceEnv) (int, string) { return e.surfaceStop() },
 	"query:validate-checksum": func(e *surfaceEnv) (int, string) {
 		s, h, _ := e.send("HEAD", e.obj("validate-checksum=true"), nil, "")
 		return s, h.Get(wire.HdrError)
@@ -145,11 +137,6 @@ var surfaceExamples = map[string]example{
 	},
 	"query:dntres": func(e *surfaceEnv) (int, string) {
 		s, _, b := e.send("DELETE", e.target.PublicURL+"/v1/daemon/mountpaths?dntres=true", nil, `{"action":"detach-mp","value":"`+e.target.Mountpaths[0]+`"}`)
-		return s, b
-	},
-	// Refused header.
-	"header:Ais-Pine": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("PUT", e.obj(""), map[string]string{"Ais-Pine": "1"}, "would replace x")
 		return s, b
 	},
 
@@ -320,7 +307,6 @@ var surfaceExamples = map[string]example{
 
 // refusedActions maps each refused action to the route AIStore sends it on.
 var refusedActions = map[string]struct{ method, route string }{
-	"rename-obj": {"POST", "object"}, "mpt-upload": {"POST", "object"}, "mpt-complete": {"POST", "object"}, "mpt-abort": {"DELETE", "object"},
 	"delete-listrange": {"DELETE", "bucket"}, "evict-listrange": {"DELETE", "bucket"}, "evict-remote-bck": {"DELETE", "bucket"},
 	"copy-listrange": {"POST", "bucket"}, "copy-bck": {"POST", "bucket"}, "move-bck": {"POST", "bucket"},
 	"prefetch-listrange": {"POST", "bucket"}, "make-n-copies": {"POST", "bucket"}, "archive": {"PUT", "bucket"},

@@ -95,9 +95,10 @@ func hasAncestor(tr *harness.Trace, s, anc *harness.Span) bool {
 	return slices.ContainsFunc(tr.Ancestors(s), func(a *harness.Span) bool { return a.SpanID == anc.SpanID })
 }
 
-// dataPathTrace checks the trace of an object command: CLI root -> proxy
-// server span -> target server span (child of the proxy's) -> fs span, with
-// the attributes, and no orphans.
+// dataPathTrace checks the trace of an object command: CLI root -> the CLI's
+// hop spans -> proxy server span and target server span (a child of the
+// CLI's second hop, linked to the proxy's) -> fs span, with the attributes,
+// and no orphans.
 func dataPathTrace(tr *harness.Trace, cliOp, method, fsOp, bucket, object string, size int64, targetIDs []string) error {
 	if o := tr.Orphans(); len(o) > 0 {
 		return fmt.Errorf("%d orphan spans, first %s", len(o), o[0].OperationName)
@@ -122,8 +123,12 @@ func dataPathTrace(tr *harness.Trace, cliOp, method, fsOp, bucket, object string
 	switch {
 	case !hasAncestor(tr, px, roots[0]):
 		return fmt.Errorf("the proxy span is not under the CLI span")
-	case tr.Parent(tg) == nil || tr.Parent(tg).SpanID != px.SpanID:
-		return fmt.Errorf("the target span's parent is %v, not the proxy span", tr.Parent(tg))
+	case tr.Parent(tg) == nil || tr.ServiceOf(tr.Parent(tg)) != svcCLI || tr.Parent(tg).TagString("span.kind") != "client":
+		// The client's own span of the redirected hop; the proxy's span,
+		// which covers the redirect only, is linked (it would end first).
+		return fmt.Errorf("the target span's parent is %v, not the CLI's span of that hop", tr.Parent(tg))
+	case !slices.ContainsFunc(tg.References, func(r harness.Reference) bool { return r.RefType == "FOLLOWS_FROM" && r.SpanID == px.SpanID }):
+		return fmt.Errorf("the target span does not link to the proxy span")
 	case !hasAncestor(tr, fsSpan, tg):
 		return fmt.Errorf("%s is not under the target span", fsOp)
 	}

@@ -14,9 +14,11 @@ func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(int)             {}
 
 // BenchmarkHandler measures the per-request cost of Provider.Handler around a
-// trivial handler: "compiled_out" (run with -tags notracing), "disabled", and
-// "enabled" (sampling 1.0 into an in-memory exporter); "bare" is the handler
-// alone.
+// trivial handler: "compiled_out" (run with -tags notracing), "disabled",
+// "enabled" (sampling 1.0 into an in-memory exporter), "ratio_0.01" and
+// "ratio_0.01_tail" (the same ratio with the tail rule: every request is
+// recorded, held and, fast and successful, forgotten); "bare" is the
+// handler alone.
 func BenchmarkHandler(b *testing.B) {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	name := func(r *http.Request) string { return r.Method + " /v1/objects/{bucket}/{object...}" }
@@ -29,6 +31,8 @@ func BenchmarkHandler(b *testing.B) {
 		{name: "compiled_out", p: Disabled(), skip: Compiled},
 		{name: "disabled", p: Disabled(), skip: !Compiled},
 		{name: "enabled", p: enabledBenchProvider(b), skip: !Compiled},
+		{name: "ratio_0.01", p: benchProvider(b, 0.01, false), skip: !Compiled},
+		{name: "ratio_0.01_tail", p: benchProvider(b, 0.01, true), skip: !Compiled},
 	}
 	for _, st := range states {
 		if st.skip {

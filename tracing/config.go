@@ -34,6 +34,25 @@ const (
 	// DropLogInterval is the shortest interval between two log lines that
 	// report dropped spans.
 	DropLogInterval = 30 * time.Second
+
+	// DefaultAttributeValueLimit is the longest string attribute value a
+	// span keeps when Config.AttributeValueLimit is zero; longer values are
+	// cut to it (in characters).
+	DefaultAttributeValueLimit = 2048
+	// DefaultAttributeCountLimit is the most attributes (and the most
+	// events, and links) a span keeps when Config.AttributeCountLimit is
+	// zero.
+	DefaultAttributeCountLimit = 64
+	// DefaultBatchBytes bounds the estimated encoded size of one export
+	// request when Config.BatchBytes is zero: under the 4 MiB that gRPC
+	// servers (Jaeger, the OpenTelemetry Collector) accept by default.
+	DefaultBatchBytes = 3 << 20
+	// DefaultTrustedRate is the most traces per second a node starts
+	// because a trusted client asked for them (Config.TrustedRate zero).
+	DefaultTrustedRate = 100
+	// DefaultTailSpans bounds the spans the tail rule holds when
+	// Config.Tail.MaxSpans is zero.
+	DefaultTailSpans = 8192
 )
 
 // Environment variables read by FromEnv.
@@ -49,6 +68,12 @@ const (
 	envOTLPTracesIns  = "OTEL_EXPORTER_OTLP_TRACES_INSECURE"
 	envServiceName    = "OTEL_SERVICE_NAME"
 	envSDKDisabled    = "OTEL_SDK_DISABLED"
+	// EnvTrustedClients lists the trusted clients (Config.TrustedClients),
+	// comma-separated; "none" trusts none.
+	EnvTrustedClients = "AIS_TRACING_TRUSTED_CLIENTS"
+	// EnvTailLatency turns the tail rule on with this latency threshold
+	// (Config.Tail), e.g. "250ms"; "0" or "off" turns it off.
+	EnvTailLatency = "AIS_TRACING_TAIL_LATENCY"
 )
 
 // ErrConfig is wrapped by every configuration error that Validate, FromEnv
@@ -56,11 +81,13 @@ const (
 var ErrConfig = errors.New("tracing: invalid configuration")
 
 // Probability is a sampling ratio in [0,1]. In JSON it is a number or a
-// string holding a number ("0.25").
+// string holding a number ("0.25"); the empty string is 1.0, as AIStore
+// reads it.
 type Probability float64
 
-// UnmarshalJSON accepts a JSON number or a JSON string holding a number. The
-// range is checked by Config.Validate.
+// UnmarshalJSON accepts a JSON number or a JSON string holding a number; ""
+// is 1.0 (AIStore's default for an unset value). The range is checked by
+// Config.Validate.
 func (p *Probability) UnmarshalJSON(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	if s == "null" {
@@ -72,6 +99,10 @@ func (p *Probability) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("%w: sampler_probability: %w", ErrConfig, err)
 		}
 		s = strings.TrimSpace(str)
+		if s == "" {
+			*p = 1
+			return nil
+		}
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
@@ -118,6 +149,35 @@ type Config struct {
 	// BatchSize bounds the spans of one export request; 0 means
 	// DefaultBatchSize.
 	BatchSize int `json:"batch_size,omitempty"`
+	// BatchBytes bounds the estimated encoded size of one export request:
+	// a batch that would be larger is sent in several requests, so that
+	// one request over the collector's gRPC limit does not lose every
+	// span in it. 0 means DefaultBatchBytes.
+	BatchBytes int `json:"batch_bytes,omitempty"`
+	// AttributeValueLimit cuts string attribute values (and event
+	// attributes, error messages included) to this many characters; 0
+	// means DefaultAttributeValueLimit.
+	AttributeValueLimit int `json:"attribute_value_length_limit,omitempty"`
+	// AttributeCountLimit bounds the attributes, events and links of one
+	// span (the rest are dropped and counted by the SDK); 0 means
+	// DefaultAttributeCountLimit.
+	AttributeCountLimit int `json:"attribute_count_limit,omitempty"`
+
+	// TrustedClients are the clients (IP addresses or CIDR prefixes, e.g.
+	// "127.0.0.0/8", "::1") whose "Ais-Trace-Force: true" and sampled
+	// "traceparent" a node honours, at most TrustedRate traces per second.
+	// Requests of other clients start a trace of their own, sampled by
+	// the ratio, linked to the client's span context. Cluster members are
+	// trusted by proof, not by address (see the package doc). Default:
+	// none; the playground trusts loopback.
+	TrustedClients []string `json:"trusted_clients,omitempty"`
+	// TrustedRate is the most traces per second a node starts because a
+	// trusted client forced or sampled them; 0 means DefaultTrustedRate.
+	TrustedRate float64 `json:"trusted_rate,omitempty"`
+
+	// Tail is the tail rule: keep the traces of failed and slow requests
+	// that the ratio did not sample (off by default).
+	Tail TailConfig `json:"tail"`
 
 	// ServiceName, when set, replaces "<prefix>-<role>" as the service name.
 	// It comes from OTEL_SERVICE_NAME only and is not part of the JSON form.
@@ -126,6 +186,75 @@ type Config struct {
 	// OTEL_EXPORTER_OTLP_(TRACES_)HEADERS only and are not part of the JSON
 	// form.
 	Headers map[string]string `json:"-"`
+}
+
+// TailConfig is the tail rule (see the package doc). With Latency zero the
+// rule is off.
+type TailConfig struct {
+	// Latency is the threshold: a request that takes at least this long
+	// is kept, as is one that fails. Zero turns the rule off. In JSON a
+	// duration string ("250ms") or nanoseconds.
+	Latency Duration `json:"latency"`
+	// MaxSpans bounds the spans held while their requests run; beyond it
+	// new spans are not held (counted). 0 means DefaultTailSpans.
+	MaxSpans int `json:"max_spans,omitempty"`
+}
+
+// Enabled tells whether the tail rule is on.
+func (t TailConfig) Enabled() bool { return t.Latency > 0 }
+
+// Duration is a time.Duration spelt in JSON as a string ("250ms") or as
+// nanoseconds.
+type Duration time.Duration
+
+// UnmarshalJSON accepts "250ms"-style strings ("" is zero) and numbers
+// (nanoseconds).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		if strings.TrimSpace(s) == "" {
+			*d = 0
+			return nil
+		}
+		v, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%w: duration %q: %w", ErrConfig, s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var n int64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("%w: duration: want a string like \"250ms\" or nanoseconds", ErrConfig)
+	}
+	*d = Duration(n)
+	return nil
+}
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON decodes the JSON form of Config on top of c. It also takes
+// AIStore's documented misspelling "sampler_probablity" when
+// "sampler_probability" is absent (AIStore's own config files carry it).
+func (c *Config) UnmarshalJSON(b []byte) error {
+	type plain Config
+	aux := struct {
+		*plain
+		Misspelt *Probability `json:"sampler_probablity"`
+	}{plain: (*plain)(c)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	if aux.Misspelt != nil {
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(b, &keys); err == nil {
+			if _, ok := keys["sampler_probability"]; !ok {
+				c.SamplerProbability = *aux.Misspelt
+			}
+		}
+	}
+	return nil
 }
 
 // DefaultConfig returns the documented defaults: disabled, no endpoint,
@@ -162,6 +291,18 @@ func (c Config) Validate() error {
 	}
 	if strings.ContainsAny(c.ServiceNamePrefix, " \t\r\n") {
 		return fmt.Errorf("%w: service_name_prefix %q contains white space", ErrConfig, c.ServiceNamePrefix)
+	}
+	if c.BatchBytes < 0 || c.AttributeValueLimit < 0 || c.AttributeCountLimit < 0 {
+		return fmt.Errorf("%w: negative batch_bytes, attribute_value_length_limit or attribute_count_limit", ErrConfig)
+	}
+	if math.IsNaN(c.TrustedRate) || c.TrustedRate < 0 {
+		return fmt.Errorf("%w: trusted_rate %v is negative", ErrConfig, c.TrustedRate)
+	}
+	if _, err := parseNets(c.TrustedClients); err != nil {
+		return err
+	}
+	if c.Tail.Latency < 0 || c.Tail.MaxSpans < 0 {
+		return fmt.Errorf("%w: negative tail latency or max_spans", ErrConfig)
 	}
 	return nil
 }
@@ -218,6 +359,26 @@ func FromEnv(c Config, getenv func(string) string) (Config, error) {
 		}
 		c.SamplerProbability = Probability(f)
 	}
+	if v := get(EnvTrustedClients); v != "" {
+		c.TrustedClients = nil
+		if !strings.EqualFold(v, "none") {
+			for item := range strings.SplitSeq(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					c.TrustedClients = append(c.TrustedClients, item)
+				}
+			}
+		}
+	}
+	if v := get(EnvTailLatency); v != "" {
+		if strings.EqualFold(v, "off") {
+			v = "0"
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("%w: %s=%q: not a duration", ErrConfig, EnvTailLatency, v)
+		}
+		c.Tail.Latency = Duration(d)
+	}
 	if v := get(envSDKDisabled); v != "" {
 		if off, err := strconv.ParseBool(v); err == nil && off {
 			c.Enabled = false
@@ -230,12 +391,13 @@ func FromEnv(c Config, getenv func(string) string) (Config, error) {
 }
 
 // ServiceName returns the service name of a process of role under cfg:
-// cfg.ServiceName if set, else "<prefix>-<role>".
+// cfg.ServiceName if set, else "<prefix>-<role>" (a prefix that already
+// ends in '-' gets no second one: "aistore-" gives "aistore-proxy").
 func ServiceName(cfg Config, role string) string {
 	if cfg.ServiceName != "" {
 		return cfg.ServiceName
 	}
-	prefix := cfg.ServiceNamePrefix
+	prefix := strings.TrimRight(cfg.ServiceNamePrefix, "-")
 	if prefix == "" {
 		prefix = DefaultServicePrefix
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"testing"
+	"time"
 
 	"miniais/cluster"
 )
@@ -221,5 +222,57 @@ func TestParseEndpoint(t *testing.T) {
 				t.Fatalf("parseEndpoint(%q) = %+v, want %s insecure=%v", tt.in, ep, tt.hostPort, tt.insecure)
 			}
 		})
+	}
+}
+
+// AIStore's spellings and shapes: "" reads as 1.0, the misspelt key is
+// taken when the right one is absent, a prefix ending in '-' gives one
+// dash, and the trusted clients and tail rule come from the environment.
+func TestConfigAIStoreForms(t *testing.T) {
+	decode := func(t *testing.T, js string) Config {
+		t.Helper()
+		c := DefaultConfig()
+		if err := json.Unmarshal([]byte(js), &c); err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return c
+	}
+	tests := []struct {
+		js   string
+		want Probability
+	}{
+		{`{"sampler_probability": ""}`, 1},
+		{`{"sampler_probability": "0.5"}`, 0.5},
+		{`{"sampler_probablity": "0.25"}`, 0.25},
+		{`{"sampler_probablity": "0.25", "sampler_probability": 0.75}`, 0.75},
+		{`{}`, 1},
+	}
+	for _, tc := range tests {
+		if got := decode(t, tc.js).SamplerProbability; got != tc.want {
+			t.Errorf("%s: probability %v, want %v", tc.js, got, tc.want)
+		}
+	}
+	c := decode(t, `{"service_name_prefix": "aistore-", "trusted_clients": ["127.0.0.0/8", "::1"], "tail": {"latency": "250ms"}}`)
+	if got := ServiceName(c, "proxy"); got != "aistore-proxy" {
+		t.Errorf("service name %q", got)
+	}
+	if len(c.TrustedClients) != 2 || !c.Tail.Enabled() || time.Duration(c.Tail.Latency) != 250*time.Millisecond {
+		t.Errorf("trusted %v tail %v", c.TrustedClients, c.Tail)
+	}
+	if err := (Config{TrustedClients: []string{"not-an-ip"}}).Validate(); !errors.Is(err, ErrConfig) {
+		t.Errorf("a bad trusted client: %v", err)
+	}
+	env := map[string]string{EnvTrustedClients: "10.0.0.0/8, 127.0.0.1", EnvTailLatency: "1s"}
+	c, err := FromEnv(DefaultConfig(), func(k string) string { return env[k] })
+	if err != nil || len(c.TrustedClients) != 2 || time.Duration(c.Tail.Latency) != time.Second {
+		t.Errorf("from env: %+v %v", c, err)
+	}
+	env = map[string]string{EnvTrustedClients: "none", EnvTailLatency: "off"}
+	c.TrustedClients = []string{"1.2.3.4"}
+	if c, err = FromEnv(c, func(k string) string { return env[k] }); err != nil || len(c.TrustedClients) != 0 || c.Tail.Enabled() {
+		t.Errorf("none/off: %+v %v", c, err)
 	}
 }

@@ -15,6 +15,8 @@
 //	AIS_TRACING_ENDPOINT              exporter endpoint; non-empty enables tracing
 //	AIS_TRACING_SERVICE_PREFIX        service name prefix ("aistore")
 //	AIS_TRACING_SAMPLING_PROBABILITY  root sampling ratio in [0,1]
+//	AIS_TRACING_TRUSTED_CLIENTS       trusted clients, comma-separated IPs or CIDRs ("none")
+//	AIS_TRACING_TAIL_LATENCY          turns the tail rule on with this threshold ("250ms"; "off")
 //	OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT
 //	                                  endpoint, when AIS_TRACING_ENDPOINT is unset (does not enable)
 //	OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_HEADERS
@@ -37,22 +39,67 @@
 // # Sampling
 //
 // The sampler is ParentBased(TraceIDRatioBased(p)): a root span is sampled
-// with probability p, a child follows its parent. A context marked by
-// [WithForceSample] overrides that for a span whose parent is not sampled;
-// [Provider.Handler] marks the request context when the request carries the
-// header "Ais-Trace-Force: true" ([ForceSampleHeader]), which the CLI sends
-// for --trace.
+// with probability p, a child follows its parent. Marks on the context
+// refine it: [WithForceSample] samples a span whose parent is not sampled
+// (the CLI's --trace); [WithoutRoot] drops a span without a sampled parent,
+// whatever else says (keepalives, health checks, metric scrapes: an idle
+// cluster adds no traces); [JoinTrace] makes root spans members of a given
+// trace (a rebalance is one trace across the cluster, one short root per
+// batch, none open for the run).
 //
 // [Provider.SetSampling] changes the ratio, or turns sampling off and on
 // again, at run time (the nodes' set-config); a Provider built disabled has
 // no pipeline and refuses to be turned on ([ErrNotStarted]).
 // [Provider.Config] reports what the Provider runs with.
 //
+// # Whose decision counts
+//
+// [Provider.Handler] follows the sampling decision of a cluster member: an
+// HTTP request whose trace context is signed with the cluster secret
+// ([HeaderTraceSig], set by [Provider.Transport]), or a redirect whose query
+// carries the proxy's signed context ([Provider.InjectRedirect],
+// [QueryTraceSig]); the transport's peers proved the secret in their
+// handshake. A client's "Ais-Trace-Force: true" ([ForceSampleHeader]) and
+// sampled traceparent are honoured only when it is trusted
+// ([Config.TrustedClients]), at most [Config.TrustedRate] new traces per
+// second; anyone else's request starts a trace of its own, sampled by the
+// ratio, with a link to the context it sent.
+//
+// # No span outlives its parent
+//
+// A redirect's target span is parented on the client's own span of that hop
+// when a trusted client sent one in the proxy's trace, and is otherwise a
+// root of the proxy's trace (the ID generator gives it that trace's ID);
+// either way it links to the proxy's span, whose decision it follows. The
+// proxy's span covers the redirect only.
+//
+// # Semantic conventions and limits
+//
+// Server spans carry the stable HTTP attributes (http.request.method,
+// http.response.status_code, http.route, url.path, server.address,
+// server.port, network.peer.address, client.address, user_agent.original);
+// a failure's error.type is the error kind the node names in
+// [ErrorKindHeader]; 4xx and 501 are not server errors. Client spans are
+// otelhttp's ([ClientTransport], [Provider.Transport]), one per hop, with the
+// same error.type and expected statuses ([ExpectStatus]) not marked as
+// errors. Attribute values are cut to [Config.AttributeValueLimit]
+// characters and a span keeps at most [Config.AttributeCountLimit]
+// attributes, events and links (the SDK's span limits).
+//
+// # The tail rule
+//
+// With [Config.Tail] on, a span the ratio would drop is recorded without
+// being sampled and held, per trace, in a bounded buffer; when the trace's
+// local root on this node ends, its spans are exported, marked with
+// [TailAttribute], if the request failed or took at least the latency
+// threshold, and forgotten otherwise.
+//
 // # Export never hurts the data path
 //
 // Ended spans go to a bounded queue ([Config.QueueSize]) drained by one
-// goroutine that exports batches ([Config.BatchSize]) at least every
-// [FlushInterval]. Ending a span never blocks: when the queue is full the span
+// goroutine that exports batches ([Config.BatchSize], and at most
+// [Config.BatchBytes] of estimated encoding per request, under a gRPC
+// collector's limit) at least every [FlushInterval]. Ending a span never blocks: when the queue is full the span
 // is dropped, and a batch the collector refuses, or does not take within
 // [ExportTimeout], is dropped as well. Every dropped span is counted
 // ([Provider.Dropped]) and the count is logged at most every
@@ -73,5 +120,5 @@
 // # Logs
 //
 // [LogHandler] wraps a slog.Handler so that a record logged with a context
-// inside a span carries the attributes trace_id and span_id.
+// inside a span carries the attributes trace_id, span_id and trace_sampled.
 package tracing

@@ -1,13 +1,13 @@
 package tracing
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -18,60 +18,143 @@ import (
 
 // Handler wraps h so that every request runs in a SpanKindServer span.
 //
-// The parent comes from the request headers or, when they carry no trace
-// context, from the URL query (see InjectQuery). A request with the header
-// "Ais-Trace-Force: true" and no sampled parent is sampled regardless of the
-// ratio. The span is named name(r) (low-cardinality, e.g.
+// The span is named name(r) (low-cardinality, e.g.
 // "PUT /v1/objects/{bucket}/{object...}"), or the method when name is nil or
-// returns "". It carries the HTTP semantic-convention attributes (method,
-// url.path, scheme, server and client address, user agent, request and
-// response body sizes, status code, and http.route when an http.ServeMux
-// routed the request); a 5xx status sets codes.Error, a 4xx does not.
+// returns "". It carries the HTTP semantic-convention attributes
+// (http.request.method, url.path, url.scheme, server.address, server.port,
+// network.peer.address, network.peer.port, client.address,
+// user_agent.original, http.request.body.size, then
+// http.response.status_code, http.response.body.size and http.route when an
+// http.ServeMux routed the request). A failed request's error.type is the
+// error kind the reply names in ErrorKindHeader (cluster.Kinds' wire name),
+// else its status code; a 5xx other than 501 sets codes.Error, a 4xx or a
+// refusal (501) does not: an expected outcome is not a server error.
+//
+// Whose decision counts (see the package doc): the trace context of a
+// request between nodes (headers signed with the cluster secret) is
+// followed as it is. A redirect query signed by the proxy makes the span's
+// parent the client's own span of this hop, when a trusted client sent one
+// in the same trace, else a root in the proxy's trace; either way the span
+// links to the proxy's span, and the trace's sampled flag is the proxy's.
+// So no span outlives its parent: the proxy's span covers the redirect
+// only. A trusted client's context and "Ais-Trace-Force: true" are
+// honoured within the rate limit. Anyone else's request starts a trace of
+// its own, linked to the context it sent.
+//
+// With WithQuiet, requests that quiet reports (health checks, metric
+// scrapes) get no span unless their parent is sampled.
 //
 // The ResponseWriter that h sees records the status; it keeps io.ReaderFrom
 // (sendfile) and http.Flusher, and Unwrap for http.ResponseController.
-//
-// The parent span comes from the request headers, or from the redirect
-// query (see InjectQuery) when that carries the same trace or the headers
-// carry none: so a target's span is the child of the proxy span that
-// redirected the request, even when the client follows the redirect with a
-// span of its own.
 //
 // When the provider is disabled Handler returns h itself: no cost at all,
 // and no trace context is passed on. A Provider whose sampling SetSampling
 // turned off still wraps h (nothing is sampled), so that turning it on
 // again takes effect.
-func (p *Provider) Handler(h http.Handler, name func(*http.Request) string) http.Handler {
+func (p *Provider) Handler(h http.Handler, name func(*http.Request) string, opts ...HandlerOption) http.Handler {
 	if !p.CanEnable() {
 		return h
 	}
-	return &serverHandler{next: h, name: name, tracer: p.tp.Tracer(InstrumentationName), prop: p.prop}
+	s := &serverHandler{next: h, name: name, tracer: p.tp.Tracer(InstrumentationName), prop: p.prop, sig: p.sig, trust: p.trust}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// HandlerOption configures Provider.Handler.
+type HandlerOption func(*serverHandler)
+
+// WithQuiet makes Handler give no span to a request for which quiet
+// answers true, unless its parent is sampled (by a member, or a trusted
+// client).
+func WithQuiet(quiet func(*http.Request) bool) HandlerOption {
+	return func(s *serverHandler) { s.quiet = quiet }
 }
 
 // serverHandler is the http.Handler of Provider.Handler.
 type serverHandler struct {
 	next   http.Handler
 	name   func(*http.Request) string
+	quiet  func(*http.Request) bool
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
+	sig    signer
+	trust  *trust
+}
+
+// parent returns the context a request's span starts from, and the links
+// the span gets (see Handler).
+func (s *serverHandler) parent(r *http.Request) (context.Context, []trace.Link) {
+	base := r.Context()
+	hctx := s.prop.Extract(base, propagation.HeaderCarrier(r.Header))
+	hsc := trace.SpanContextFromContext(hctx)
+	if hsc.IsValid() && s.sig.verify(r.Header.Get(HeaderTraceSig), r.Header.Get("Traceparent"),
+		r.Header.Get("Tracestate"), r.Method, r.URL.EscapedPath()) {
+		return hctx, nil // a member's request
+	}
+	trusted := s.trust.trusted(r.RemoteAddr)
+	if strings.Contains(r.URL.RawQuery, QueryTraceParent+"=") {
+		q := r.URL.Query()
+		if s.sig.verify(q.Get(QueryTraceSig), q.Get(QueryTraceParent), q.Get(QueryTraceState), r.Method, r.URL.EscapedPath()) {
+			qctx := ExtractQuery(base, s.prop, q)
+			qsc := trace.SpanContextFromContext(qctx)
+			links := []trace.Link{{SpanContext: qsc, Attributes: []attribute.KeyValue{attribute.String("ais.link", "redirected-by")}}}
+			switch {
+			case trusted && hsc.IsValid() && hsc.TraceID() == qsc.TraceID():
+				// The client's own span of this hop: the parent, with
+				// the trace's sampled flag as the proxy set it.
+				psc := hsc.WithTraceFlags(qsc.TraceFlags()).WithTraceState(qsc.TraceState())
+				return trace.ContextWithRemoteSpanContext(qctx, psc), links
+			case !trusted || !hsc.IsValid():
+				// No client span of this trace: a root in the proxy's
+				// trace.
+				return withJoin(trace.ContextWithSpanContext(qctx, trace.SpanContext{}), qsc), links
+			}
+			// A trusted client's operation of another trace (it re-used
+			// an old Location): its own context wins, linked to the
+			// redirect's.
+			ctx, more := s.clientParent(r, base, hctx, hsc, true)
+			return ctx, append(links, more...)
+		}
+	}
+	return s.clientParent(r, base, hctx, hsc, trusted)
+}
+
+// clientParent is the parent of a request that carries no member's
+// context: the client's, if it is trusted, else none (a new trace linked
+// to the client's context).
+func (s *serverHandler) clientParent(r *http.Request, base, hctx context.Context, hsc trace.SpanContext, trusted bool) (context.Context, []trace.Link) {
+	var ctx context.Context
+	var links []trace.Link
+	switch {
+	case hsc.IsValid() && trusted:
+		ctx = hctx
+		if hsc.IsSampled() && !s.trust.allow() {
+			ctx = withRatioOnly(ctx) // over the rate: the ratio decides
+		}
+	case hsc.IsValid():
+		// A stranger's context: a trace of our own, linked to it.
+		ctx = base
+		links = []trace.Link{{SpanContext: hsc.WithRemote(true), Attributes: []attribute.KeyValue{attribute.String("ais.link", "untrusted-parent")}}}
+	default:
+		ctx = base
+	}
+	if trusted && !trace.SpanContextFromContext(ctx).IsSampled() && forceRequested(r.Header) && s.trust.allow() {
+		ctx = WithForceSample(ctx)
+	}
+	return ctx, links
 }
 
 // ServeHTTP runs the wrapped handler inside a server span.
 func (s *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := s.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	if strings.Contains(r.URL.RawQuery, QueryTraceParent+"=") {
-		// A redirect URL carries the redirecting server's span. It is the
-		// nearer parent when the headers carry the same trace (the client
-		// followed the redirect with its own span) or none at all; a
-		// different trace in the headers wins.
-		hdr := trace.SpanContextFromContext(ctx)
-		qctx := ExtractQuery(r.Context(), s.prop, r.URL.Query())
-		if q := trace.SpanContextFromContext(qctx); q.IsValid() && (!hdr.IsValid() || hdr.TraceID() == q.TraceID()) {
-			ctx = qctx
+	ctx, links := s.parent(r)
+	if s.quiet != nil && s.quiet(r) {
+		if !trace.SpanContextFromContext(ctx).IsSampled() {
+			s.next.ServeHTTP(w, r)
+			return
 		}
-	}
-	if !trace.SpanContextFromContext(ctx).IsSampled() && forceRequested(r.Header) {
-		ctx = WithForceSample(ctx)
+		ctx = WithoutRoot(ctx)
 	}
 	spanName := ""
 	if s.name != nil {
@@ -81,7 +164,7 @@ func (s *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		spanName = r.Method
 	}
 	ctx, span := s.tracer.Start(ctx, spanName, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(serverAttributes(r)...))
+		trace.WithAttributes(serverAttributes(r)...), trace.WithLinks(links...))
 	defer span.End()
 	r = r.WithContext(ctx)
 	if !span.IsRecording() {
@@ -92,6 +175,7 @@ func (s *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			span.SetStatus(codes.Error, fmt.Sprint("panic: ", v))
+			span.SetAttributes(semconv.ErrorTypeOther)
 			panic(v)
 		}
 	}()
@@ -106,11 +190,22 @@ func (s *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if route := routeOf(r.Pattern); route != "" {
 		attrs = append(attrs, semconv.HTTPRoute(route))
 	}
-	if status >= 500 {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+	if status >= 400 {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(w.Header(), status)))
+	}
+	if status >= 500 && status != http.StatusNotImplemented {
 		span.SetStatus(codes.Error, http.StatusText(status))
 	}
 	span.SetAttributes(attrs...)
+}
+
+// errorType is the error.type of a failed reply: the kind it names, else
+// its status code.
+func errorType(h http.Header, status int) string {
+	if k := h.Get(ErrorKindHeader); k != "" {
+		return k
+	}
+	return strconv.Itoa(status)
 }
 
 // forceRequested tells whether the request asks for forced sampling.
@@ -137,7 +232,7 @@ func routeOf(pattern string) string {
 
 // serverAttributes are the attributes known when a request arrives.
 func serverAttributes(r *http.Request) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 7)
+	attrs := make([]attribute.KeyValue, 0, 11)
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -147,11 +242,17 @@ func serverAttributes(r *http.Request) []attribute.KeyValue {
 		semconv.URLPath(r.URL.Path),
 		semconv.URLScheme(scheme),
 	)
-	if host, _ := splitHostPort(r.Host); host != "" {
+	if host, port := splitHostPort(r.Host); host != "" {
 		attrs = append(attrs, semconv.ServerAddress(host))
+		if port != 0 {
+			attrs = append(attrs, semconv.ServerPort(port))
+		}
 	}
-	if host, _ := splitHostPort(r.RemoteAddr); host != "" {
-		attrs = append(attrs, semconv.ClientAddress(host))
+	if host, port := splitHostPort(r.RemoteAddr); host != "" {
+		attrs = append(attrs, semconv.NetworkPeerAddress(host), semconv.ClientAddress(host))
+		if port != 0 {
+			attrs = append(attrs, semconv.NetworkPeerPort(port))
+		}
 	}
 	if ua := r.UserAgent(); ua != "" {
 		attrs = append(attrs, semconv.UserAgentOriginal(ua))
@@ -223,98 +324,3 @@ func (w *statusWriter) Flush() {
 
 // Unwrap returns the wrapped ResponseWriter (for http.ResponseController).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Transport returns a RoundTripper that runs every request through base
-// (http.DefaultTransport when nil) inside a SpanKindClient span named after
-// the method, with the trace context and baggage injected into a clone of
-// the request's headers. The span ends when the response body is read to its
-// end or closed (at once when there is no body); a transport error or a 4xx
-// or 5xx status sets codes.Error.
-//
-// When the provider is disabled Transport returns base itself.
-func (p *Provider) Transport(base http.RoundTripper) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	if !p.CanEnable() {
-		return base
-	}
-	return &clientTransport{base: base, tracer: p.tp.Tracer(InstrumentationName), prop: p.prop}
-}
-
-// clientTransport is the http.RoundTripper of Provider.Transport.
-type clientTransport struct {
-	base   http.RoundTripper
-	tracer trace.Tracer
-	prop   propagation.TextMapPropagator
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *clientTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	ctx, span := t.tracer.Start(r.Context(), r.Method, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(clientAttributes(r)...))
-	r = r.Clone(ctx)
-	t.prop.Inject(ctx, propagation.HeaderCarrier(r.Header))
-	resp, err := t.base.RoundTrip(r)
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
-		span.End()
-		return resp, err
-	}
-	span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
-	if resp.StatusCode >= 400 {
-		span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode)))
-		span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
-	}
-	if resp.Body == nil || resp.Body == http.NoBody {
-		span.End()
-	} else {
-		resp.Body = &spanBody{rc: resp.Body, span: span}
-	}
-	return resp, nil
-}
-
-// clientAttributes are the attributes of a client span.
-func clientAttributes(r *http.Request) []attribute.KeyValue {
-	host, port := splitHostPort(r.URL.Host)
-	attrs := []attribute.KeyValue{
-		semconv.HTTPRequestMethodKey.String(r.Method),
-		semconv.URLFull(r.URL.Redacted()),
-		semconv.ServerAddress(host),
-	}
-	if port != 0 {
-		attrs = append(attrs, semconv.ServerPort(port))
-	}
-	return attrs
-}
-
-// spanBody ends a client span when the response body is exhausted or
-// closed.
-type spanBody struct {
-	rc   io.ReadCloser
-	span trace.Span
-	once sync.Once
-}
-
-// Read reads the body; io.EOF or an error ends the span.
-func (b *spanBody) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	if err != nil {
-		b.once.Do(func() {
-			if err != io.EOF {
-				b.span.RecordError(err)
-				b.span.SetStatus(codes.Error, err.Error())
-			}
-			b.span.End()
-		})
-	}
-	return n, err
-}
-
-// Close closes the body and ends the span.
-func (b *spanBody) Close() error {
-	err := b.rc.Close()
-	b.once.Do(func() { b.span.End() })
-	return err
-}

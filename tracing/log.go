@@ -11,11 +11,16 @@ import (
 const (
 	LogTraceID = "trace_id"
 	LogSpanID  = "span_id"
+	// LogSampled tells whether the record's trace is recorded (true: look
+	// for it in Jaeger; false: its trace ID names nothing there).
+	LogSampled = "trace_sampled"
 )
 
 // LogHandler wraps h so that a record logged with a context inside a span
 // (a valid span context, sampled or not) carries the attributes trace_id and
-// span_id as lowercase hex. Records without such a context pass unchanged.
+// span_id as lowercase hex, and trace_sampled: true when the trace is
+// sampled or its span is recorded for the tail rule (it may reach Jaeger),
+// false when nothing of it is recorded. Records without such a context pass unchanged.
 // Attributes added after WithGroup land inside that group, like any other.
 func LogHandler(h slog.Handler) slog.Handler {
 	if lh, ok := h.(logHandler); ok {
@@ -38,7 +43,8 @@ func (l logHandler) Enabled(ctx context.Context, level slog.Level) bool {
 func (l logHandler) Handle(ctx context.Context, r slog.Record) error {
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		r = r.Clone()
-		r.AddAttrs(slog.String(LogTraceID, sc.TraceID().String()), slog.String(LogSpanID, sc.SpanID().String()))
+		r.AddAttrs(slog.String(LogTraceID, sc.TraceID().String()), slog.String(LogSpanID, sc.SpanID().String()),
+			slog.Bool(LogSampled, sc.IsSampled() || trace.SpanFromContext(ctx).IsRecording()))
 	}
 	return l.h.Handle(ctx, r)
 }

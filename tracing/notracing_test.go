@@ -20,3 +20,5 @@ func TestNotCompiled(t *testing.T) {
 
 // enabledBenchProvider is nil: the SDK is compiled out.
 func enabledBenchProvider(testing.TB) *Provider { return nil }
+
+func benchProvider(testing.TB, float64, bool) *Provider { return nil }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -22,9 +23,11 @@ type queueProcessor struct {
 	stats     *exportStats
 	logger    *slog.Logger
 	batchSize int
-	interval  time.Duration
-	timeout   time.Duration
-	logEvery  time.Duration
+	// batchBytes bounds the estimated encoded size of one export request.
+	batchBytes int
+	interval   time.Duration
+	timeout    time.Duration
+	logEvery   time.Duration
 
 	mu     sync.RWMutex // read-held while enqueueing, write-held to close
 	closed bool
@@ -51,6 +54,7 @@ var _ sdktrace.SpanProcessor = (*queueProcessor)(nil)
 // processorSettings are the knobs of a queueProcessor.
 type processorSettings struct {
 	queueSize, batchSize int
+	batchBytes           int
 	interval, timeout    time.Duration
 	logEvery             time.Duration
 }
@@ -59,19 +63,20 @@ type processorSettings struct {
 func newQueueProcessor(exp sdktrace.SpanExporter, stats *exportStats, logger *slog.Logger, s processorSettings) *queueProcessor {
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &queueProcessor{
-		exp:       exp,
-		stats:     stats,
-		logger:    logger,
-		batchSize: s.batchSize,
-		interval:  s.interval,
-		timeout:   s.timeout,
-		logEvery:  s.logEvery,
-		queue:     make(chan sdktrace.ReadOnlySpan, s.queueSize),
-		flushReq:  make(chan chan struct{}),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
-		ctx:       ctx,
-		cancel:    cancel,
+		exp:        exp,
+		stats:      stats,
+		logger:     logger,
+		batchSize:  s.batchSize,
+		batchBytes: s.batchBytes,
+		interval:   s.interval,
+		timeout:    s.timeout,
+		logEvery:   s.logEvery,
+		queue:      make(chan sdktrace.ReadOnlySpan, s.queueSize),
+		flushReq:   make(chan chan struct{}),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		ctx:        ctx,
+		cancel:     cancel,
 	}
 	go q.run()
 	return q
@@ -189,11 +194,70 @@ func (q *queueProcessor) drain(batch []sdktrace.ReadOnlySpan, n int) []sdktrace.
 	return batch
 }
 
-// export sends batch and counts its spans as exported or dropped. It
-// returns batch emptied for reuse.
+// export sends batch, in as many requests as batchBytes needs, and counts
+// its spans as exported or dropped. It returns batch emptied for reuse.
 func (q *queueProcessor) export(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOnlySpan {
+	start, size := 0, requestOverhead
+	for i, s := range batch {
+		n := spanSize(s)
+		if i > start && q.batchBytes > 0 && size+n > q.batchBytes {
+			q.exportChunk(batch[start:i])
+			start, size = i, requestOverhead
+		}
+		size += n
+	}
+	q.exportChunk(batch[start:])
+	clear(batch) // release the spans
+	return batch[:0]
+}
+
+// requestOverhead is what spanSize leaves out of an export request: the
+// resource and scope, once per request.
+const requestOverhead = 4 << 10
+
+// spanSize estimates the OTLP encoding of s in bytes, from above: the
+// fixed fields, its name, and its attributes, events and links.
+func spanSize(s sdktrace.ReadOnlySpan) int {
+	n := 96 + len(s.Name()) + len(s.Status().Description) + attrsSize(s.Attributes())
+	for _, e := range s.Events() {
+		n += 24 + len(e.Name) + attrsSize(e.Attributes)
+	}
+	for _, l := range s.Links() {
+		n += 64 + attrsSize(l.Attributes)
+	}
+	return n
+}
+
+// attrsSize estimates the encoding of attributes.
+func attrsSize(kvs []attribute.KeyValue) int {
+	n := 0
+	for _, kv := range kvs {
+		n += 12 + len(kv.Key)
+		switch kv.Value.Type() {
+		case attribute.STRING:
+			n += len(kv.Value.AsString())
+		case attribute.STRINGSLICE:
+			for _, v := range kv.Value.AsStringSlice() {
+				n += 4 + len(v)
+			}
+		case attribute.BOOLSLICE:
+			n += 2 * len(kv.Value.AsBoolSlice())
+		case attribute.INT64SLICE:
+			n += 10 * len(kv.Value.AsInt64Slice())
+		case attribute.FLOAT64SLICE:
+			n += 9 * len(kv.Value.AsFloat64Slice())
+		default:
+			n += 10
+		}
+	}
+	return n
+}
+
+// exportChunk sends one request and counts its spans as exported or
+// dropped.
+func (q *queueProcessor) exportChunk(batch []sdktrace.ReadOnlySpan) {
 	if len(batch) == 0 {
-		return batch
+		return
 	}
 	n := uint64(len(batch))
 	if q.ctx.Err() != nil {
@@ -209,8 +273,6 @@ func (q *queueProcessor) export(batch []sdktrace.ReadOnlySpan) []sdktrace.ReadOn
 			q.stats.exported.Add(n)
 		}
 	}
-	clear(batch) // release the spans
-	return batch[:0]
 }
 
 // logDrops logs the dropped count when it grew, at most every logEvery

@@ -45,13 +45,25 @@ type Provider struct {
 	mu         sync.Mutex
 	sampling   atomic.Pointer[sampling]
 	setSampler func(on bool, ratio float64)
+
+	// sig signs and verifies the trace context of requests between
+	// nodes; trust decides which clients are trusted (trust.go).
+	sig   signer
+	trust *trust
 }
 
 // exportStats counts the fate of sampled spans; shared by the provider and
-// its span processor.
+// its span processors.
 type exportStats struct {
 	dropped  atomic.Uint64
 	exported atomic.Uint64
+	// queued reports the spans waiting for export (nil: none).
+	queued func() int
+	// tailKept counts the spans the tail rule exported; tailOverflow the
+	// spans it could not hold (its memory bound was reached).
+	tailKept, tailOverflow atomic.Uint64
+	// tailHeld reports the spans the tail rule holds (nil: no tail rule).
+	tailHeld func() int
 }
 
 // NewPropagator returns the propagator every Provider uses: W3C trace
@@ -115,6 +127,41 @@ func (p *Provider) Exported() uint64 {
 		return 0
 	}
 	return p.stats.exported.Load()
+}
+
+// Queued returns the number of ended spans waiting in the export queue.
+func (p *Provider) Queued() int {
+	if p == nil || p.stats == nil || p.stats.queued == nil {
+		return 0
+	}
+	return p.stats.queued()
+}
+
+// TailKept returns the number of spans that the tail rule exported (spans
+// of failed or slow requests that the ratio did not sample).
+func (p *Provider) TailKept() uint64 {
+	if p == nil || p.stats == nil {
+		return 0
+	}
+	return p.stats.tailKept.Load()
+}
+
+// TailHeld returns the number of spans the tail rule holds now, waiting
+// for their requests to end (at most Config.Tail.MaxSpans).
+func (p *Provider) TailHeld() int {
+	if p == nil || p.stats == nil || p.stats.tailHeld == nil {
+		return 0
+	}
+	return p.stats.tailHeld()
+}
+
+// TailOverflow returns the number of spans the tail rule could not hold
+// because its memory bound (Config.Tail.MaxSpans) was reached.
+func (p *Provider) TailOverflow() uint64 {
+	if p == nil || p.stats == nil {
+		return 0
+	}
+	return p.stats.tailOverflow.Load()
 }
 
 // ForceFlush exports the spans queued when it is called and waits for that,

@@ -23,6 +23,8 @@ type Options struct {
 	Version string
 	// Logger is unused in a "notracing" build.
 	Logger *slog.Logger
+	// Secret is unused in a "notracing" build.
+	Secret []byte
 	// Exporter is ignored in a "notracing" build.
 	Exporter any
 	// SpanProcessor is ignored in a "notracing" build.

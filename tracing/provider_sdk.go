@@ -5,9 +5,11 @@ package tracing
 import (
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -38,6 +40,11 @@ type Options struct {
 	Version string
 	// Logger receives the drop reports; nil means slog.Default().
 	Logger *slog.Logger
+	// Secret is the cluster secret: it signs the trace context that a node
+	// sends to another over HTTP (redirects, requests between nodes), so
+	// that the receiver can tell a member's decision from a client's (see
+	// the package doc). Empty: signed with an empty key.
+	Secret []byte
 	// Exporter, when set, replaces the OTLP exporter (tests:
 	// tracetest.NewInMemoryExporter). It still goes through the bounded queue.
 	// ExporterEndpoint is then not needed.
@@ -87,29 +94,52 @@ func New(ctx context.Context, cfg Config, opts Options) (*Provider, error) {
 		return nil, fmt.Errorf("%w: tracing enabled without exporter_endpoint", ErrConfig)
 	}
 
+	nets, _ := parseNets(cfg.TrustedClients) // checked by Validate
+	rate := cfg.TrustedRate
+	if rate == 0 {
+		rate = DefaultTrustedRate
+	}
 	stats := &exportStats{}
-	sampler := &switchSampler{}
+	sampler := &switchSampler{tail: cfg.Tail.Enabled()}
 	sampler.set(true, float64(cfg.SamplerProbability))
 	tpOpts := []sdktrace.TracerProviderOption{
 		sdktrace.WithSampler(sampler),
 		sdktrace.WithResource(newResource(cfg, opts)),
+		sdktrace.WithIDGenerator(joinIDs{}),
+		sdktrace.WithSpanLimits(spanLimits(cfg)),
 	}
+	var sink spanSink
 	if exp != nil {
-		qs, bs := cfg.QueueSize, cfg.BatchSize
+		qs, bs, bb := cfg.QueueSize, cfg.BatchSize, cfg.BatchBytes
 		if qs == 0 {
 			qs = DefaultQueueSize
 		}
 		if bs == 0 {
 			bs = DefaultBatchSize
 		}
+		if bb == 0 {
+			bb = DefaultBatchBytes
+		}
 		qp := newQueueProcessor(exp, stats, logger, processorSettings{
-			queueSize: qs, batchSize: min(bs, qs),
+			queueSize: qs, batchSize: min(bs, qs), batchBytes: bb,
 			interval: FlushInterval, timeout: ExportTimeout, logEvery: DropLogInterval,
 		})
-		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(qp))
+		stats.queued = func() int { return len(qp.queue) }
+		sink = qp
 	}
 	if opts.SpanProcessor != nil {
-		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(opts.SpanProcessor))
+		sink = joinSinks(sink, opts.SpanProcessor)
+	}
+	if cfg.Tail.Enabled() && sink != nil {
+		n := cfg.Tail.MaxSpans
+		if n == 0 {
+			n = DefaultTailSpans
+		}
+		tail := newTailProcessor(sink, stats, time.Duration(cfg.Tail.Latency), n)
+		stats.tailHeld = tail.heldSpans
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(tail))
+	} else if sink != nil {
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(sink))
 	}
 	tp := sdktrace.NewTracerProvider(tpOpts...)
 	return &Provider{
@@ -121,7 +151,28 @@ func New(ctx context.Context, cfg Config, opts Options) (*Provider, error) {
 		shutdown:   tp.Shutdown,
 		cfg:        cfg,
 		setSampler: sampler.set,
+		sig:        signer{key: opts.Secret},
+		trust:      &trust{nets: nets, limit: newLimiter(rate)},
 	}, nil
+}
+
+// spanLimits are the SDK's span limits of cfg: attribute values cut to
+// AttributeValueLimit characters; attributes, events and links bounded by
+// AttributeCountLimit each.
+func spanLimits(cfg Config) sdktrace.SpanLimits {
+	l := sdktrace.NewSpanLimits()
+	l.AttributeValueLengthLimit = cmpOr(cfg.AttributeValueLimit, DefaultAttributeValueLimit)
+	n := cmpOr(cfg.AttributeCountLimit, DefaultAttributeCountLimit)
+	l.AttributeCountLimit, l.EventCountLimit, l.LinkCountLimit = n, n, n
+	l.AttributePerEventCountLimit, l.AttributePerLinkCountLimit = n, n
+	return l
+}
+
+func cmpOr(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 // newOTLPExporter builds the OTLP gRPC exporter of cfg. It does not dial.
@@ -205,41 +256,119 @@ func newResource(cfg Config, opts Options) *resource.Resource {
 	return resource.NewWithAttributes(semconv.SchemaURL, attrs...)
 }
 
-// NewSampler returns ParentBased(TraceIDRatioBased(p)) that also samples a
-// span started from a context marked by WithForceSample when its parent is
-// not sampled.
-func NewSampler(p float64) sdktrace.Sampler {
-	return forceSampler{base: sdktrace.ParentBased(sdktrace.TraceIDRatioBased(p))}
+// NewSampler returns ParentBased(TraceIDRatioBased(p)) that also follows
+// the marks of the span's context: WithForceSample samples a span whose
+// parent is not sampled; WithoutRoot drops a span without a sampled
+// parent; a root that joins a member's trace (a redirected request) follows
+// that trace's sampled flag; a remote parent whose flag is not to be
+// trusted is decided by the ratio on the trace ID.
+func NewSampler(p float64) sdktrace.Sampler { return newSampler(p, false) }
+
+// newSampler is NewSampler; with tail, a span that would be dropped is
+// recorded without being sampled (RecordOnly), for the tail rule, unless
+// WithoutRoot marks it or its local parent is not recorded.
+func newSampler(p float64, tail bool) sdktrace.Sampler {
+	ratio := sdktrace.TraceIDRatioBased(p)
+	return ctxSampler{ratio: ratio, base: sdktrace.ParentBased(ratio), tail: tail}
 }
 
-// forceSampler overrides its base for contexts marked by WithForceSample.
-type forceSampler struct{ base sdktrace.Sampler }
+// ctxSampler is the sampler of NewSampler.
+type ctxSampler struct {
+	ratio, base sdktrace.Sampler
+	tail        bool
+}
 
 // ShouldSample implements sdktrace.Sampler.
-func (s forceSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
-	if IsForceSampled(p.ParentContext) {
-		if psc := trace.SpanContextFromContext(p.ParentContext); !psc.IsSampled() {
-			return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: psc.TraceState()}
+func (s ctxSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	ctx := p.ParentContext
+	psc := trace.SpanContextFromContext(ctx)
+	quiet := isQuiet(ctx)
+	var res sdktrace.SamplingResult
+	switch {
+	case !psc.IsValid() && quiet:
+		return sdktrace.SamplingResult{Decision: sdktrace.Drop}
+	case !psc.IsValid():
+		if j, ok := joinOf(ctx); ok && j.sc.TraceID() == p.TraceID {
+			switch {
+			case j.sc.IsSampled():
+				res = sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: j.sc.TraceState()}
+			case j.ratio:
+				res = s.ratio.ShouldSample(p)
+			default:
+				res = sdktrace.SamplingResult{Decision: sdktrace.Drop, Tracestate: j.sc.TraceState()}
+			}
+			break
 		}
+		res = s.base.ShouldSample(p)
+	case psc.IsSampled() && psc.IsRemote() && isRatioOnly(ctx):
+		res = s.ratio.ShouldSample(p)
+		res.Tracestate = psc.TraceState()
+	default:
+		res = s.base.ShouldSample(p)
 	}
-	return s.base.ShouldSample(p)
+	if res.Decision == sdktrace.RecordAndSample {
+		return res
+	}
+	if IsForceSampled(ctx) && !psc.IsSampled() && !quiet {
+		return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: psc.TraceState()}
+	}
+	if s.tail && !quiet && (!psc.IsValid() || psc.IsRemote() || trace.SpanFromContext(ctx).IsRecording()) {
+		res.Decision = sdktrace.RecordOnly
+	}
+	return res
 }
 
 // Description implements sdktrace.Sampler.
-func (s forceSampler) Description() string { return "ForceSample{" + s.base.Description() + "}" }
+func (s ctxSampler) Description() string {
+	d := "AisSampler{" + s.base.Description()
+	if s.tail {
+		d += ",tail"
+	}
+	return d + "}"
+}
 
-// switchSampler is the sampler of an enabled Provider: NewSampler(ratio),
+// joinIDs is the tracer provider's ID generator: random IDs, except that
+// a root span started from a context marked by withJoin gets the joined
+// trace's ID (a redirected request's span is a root in the proxy's trace,
+// so that it never outlives its parent).
+type joinIDs struct{}
+
+// NewIDs implements sdktrace.IDGenerator.
+func (joinIDs) NewIDs(ctx context.Context) (trace.TraceID, trace.SpanID) {
+	var tid trace.TraceID
+	if j, ok := joinOf(ctx); ok {
+		tid = j.sc.TraceID()
+	} else {
+		for !tid.IsValid() {
+			binary.BigEndian.PutUint64(tid[:8], rand.Uint64())
+			binary.BigEndian.PutUint64(tid[8:], rand.Uint64())
+		}
+	}
+	return tid, joinIDs{}.NewSpanID(ctx, tid)
+}
+
+// NewSpanID implements sdktrace.IDGenerator.
+func (joinIDs) NewSpanID(context.Context, trace.TraceID) trace.SpanID {
+	var sid trace.SpanID
+	for !sid.IsValid() {
+		binary.BigEndian.PutUint64(sid[:], rand.Uint64())
+	}
+	return sid
+}
+
+// switchSampler is the sampler of an enabled Provider: newSampler(ratio),
 // or NeverSample while SetSampling has turned sampling off. It is swapped
 // atomically, so spans started after a change see it.
 type switchSampler struct {
-	cur atomic.Pointer[sdktrace.Sampler]
+	cur  atomic.Pointer[sdktrace.Sampler]
+	tail bool
 }
 
 // set installs the sampler for on and ratio.
 func (s *switchSampler) set(on bool, ratio float64) {
 	smp := sdktrace.NeverSample()
 	if on {
-		smp = NewSampler(ratio)
+		smp = newSampler(ratio, s.tail)
 	}
 	s.cur.Store(&smp)
 }

@@ -233,7 +233,7 @@ func TestHTTPHop(t *testing.T) {
 	}
 	clientSpan, rootSpan := cs[0], cs[1]
 	ss := onlySpan(t, srvRec)
-	if clientSpan.SpanKind() != trace.SpanKindClient || clientSpan.Name() != "GET" {
+	if clientSpan.SpanKind() != trace.SpanKindClient || clientSpan.Name() != "GET /v1/health" {
 		t.Fatalf("client span %q %v", clientSpan.Name(), clientSpan.SpanKind())
 	}
 	if clientSpan.Parent().SpanID() != rootSpan.SpanContext().SpanID() {
@@ -270,27 +270,61 @@ func TestTransportError(t *testing.T) {
 	}
 }
 
-// Proxy redirect with the trace context in the Location query; the client
-// sends no trace headers; the target's span joins the proxy's trace.
-func TestRedirectQuery(t *testing.T) {
-	tgtP, tgtRec := newRecorded(t, cluster.RoleTarget, 1)
+// newTrusting is newRecorded with a cluster secret and trusted clients.
+func newTrusting(tb testing.TB, role string, prob float64, secret string, trusted ...string) (*Provider, *tracetest.SpanRecorder) {
+	tb.Helper()
+	rec := tracetest.NewSpanRecorder()
+	cfg := DefaultConfig()
+	cfg.Enabled = true
+	cfg.SamplerProbability = Probability(prob)
+	cfg.TrustedClients = trusted
+	p, err := New(context.Background(), cfg, Options{Role: role, NodeID: role + "-1", SpanProcessor: rec, Secret: []byte(secret)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return p, rec
+}
+
+// redirectPair starts a target server and a proxy server that redirects
+// every request to it with the signed trace context, as the proxy does.
+func redirectPair(t *testing.T, prxP, tgtP *Provider) (proxyURL string) {
+	t.Helper()
+	name := func(r *http.Request) string { return r.Method + " /v1/objects/{bucket}/{object...}" }
 	target := httptest.NewServer(tgtP.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("provider") != "ais" {
 			t.Error("query params lost")
 		}
-	}), func(r *http.Request) string { return r.Method + " /v1/objects/{bucket}/{object...}" }))
-	defer target.Close()
-
-	prxP, prxRec := newRecorded(t, cluster.RoleProxy, 1)
+		time.Sleep(2 * time.Millisecond) // the target's work: longer than the redirect
+	}), name))
+	t.Cleanup(target.Close)
 	proxy := httptest.NewServer(prxP.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		q.Set("pid", "p1")
-		InjectQuery(r.Context(), prxP.Propagator(), q)
+		prxP.InjectRedirect(r.Context(), r.Method, r.URL.EscapedPath(), q)
 		http.Redirect(w, r, target.URL+r.URL.Path+"?"+q.Encode(), http.StatusTemporaryRedirect)
-	}), func(r *http.Request) string { return r.Method + " /v1/objects/{bucket}/{object...}" }))
-	defer proxy.Close()
+	}), name))
+	t.Cleanup(proxy.Close)
+	return proxy.URL
+}
 
-	resp, err := http.Get(proxy.URL + "/v1/objects/b/o?provider=ais") // untraced client
+// linkedTo tells whether s links to sc.
+func linkedTo(s sdktrace.ReadOnlySpan, sc trace.SpanContext) bool {
+	for _, l := range s.Links() {
+		if l.SpanContext.SpanID() == sc.SpanID() && l.SpanContext.TraceID() == sc.TraceID() {
+			return true
+		}
+	}
+	return false
+}
+
+// A plain client (curl -L): no client span. The target's span is a root
+// in the proxy's trace, linked to the proxy's span, which it would
+// otherwise outlive.
+func TestRedirectQuery(t *testing.T) {
+	prxP, prxRec := newTrusting(t, cluster.RoleProxy, 1, "s3cret")
+	tgtP, tgtRec := newTrusting(t, cluster.RoleTarget, 1, "s3cret")
+	resp, err := http.Get(redirectPair(t, prxP, tgtP) + "/v1/objects/b/o?provider=ais") // untraced client
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,50 +336,95 @@ func TestRedirectQuery(t *testing.T) {
 	if ps.Parent().IsValid() {
 		t.Fatal("proxy span has a parent")
 	}
-	if ts.SpanContext().TraceID() != ps.SpanContext().TraceID() || ts.Parent().SpanID() != ps.SpanContext().SpanID() {
-		t.Fatalf("target parent %v, want %v", ts.Parent(), ps.SpanContext())
+	if ts.SpanContext().TraceID() != ps.SpanContext().TraceID() {
+		t.Fatalf("target span in trace %v, want the proxy's %v", ts.SpanContext().TraceID(), ps.SpanContext().TraceID())
+	}
+	if ts.Parent().IsValid() || !linkedTo(ts, ps.SpanContext()) {
+		t.Fatalf("target span parent %v links %v: want a root linked to the proxy span", ts.Parent(), ts.Links())
+	}
+	if !ts.EndTime().After(ps.EndTime()) {
+		t.Fatal("test premise: the target span should end after the proxy's")
 	}
 	if a := attrs(ps); a["http.response.status_code"].AsInt64() != 307 || ps.Status().Code != codes.Unset {
 		t.Fatalf("proxy span %v %v", a, ps.Status())
 	}
 }
 
-// A traced client that follows the redirect sends its own span in the
-// headers of the second hop; the redirect query (same trace) still makes the
-// target's span a child of the proxy's. A query of another trace loses to
-// the headers.
-func TestRedirectQueryTracedClient(t *testing.T) {
-	tgtP, tgtRec := newRecorded(t, cluster.RoleTarget, 1)
-	name := func(r *http.Request) string { return r.Method + " /v1/objects/{bucket}/{object...}" }
-	target := httptest.NewServer(tgtP.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), name))
-	defer target.Close()
-	prxP, prxRec := newRecorded(t, cluster.RoleProxy, 1)
-	proxy := httptest.NewServer(prxP.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		InjectQuery(r.Context(), prxP.Propagator(), q)
-		http.Redirect(w, r, target.URL+r.URL.Path+"?"+q.Encode(), http.StatusTemporaryRedirect)
-	}), name))
-	defer proxy.Close()
-	cliP, _ := newRecorded(t, RoleCLI, 1)
-	hc := &http.Client{Transport: cliP.Transport(http.DefaultTransport)}
-	// The client's command span is the root, so both hops share its trace.
-	ctx, root := cliP.Tracer("test").Start(context.Background(), "ais get")
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, proxy.URL+"/v1/objects/b/o", nil)
-	resp, err := hc.Do(req)
-	root.End()
+// The proxy's sampling decision holds on the target: at ratio 0 on the
+// proxy and 1 on the target, nothing is recorded; forged or unsigned query
+// contexts are not followed.
+func TestRedirectDecisionIsTheProxys(t *testing.T) {
+	prxP, prxRec := newTrusting(t, cluster.RoleProxy, 0, "s3cret")
+	tgtP, tgtRec := newTrusting(t, cluster.RoleTarget, 1, "s3cret")
+	resp, err := http.Get(redirectPair(t, prxP, tgtP) + "/v1/objects/b/o?provider=ais")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	ps, ts := onlySpan(t, prxRec), onlySpan(t, tgtRec)
-	if ts.Parent().SpanID() != ps.SpanContext().SpanID() {
-		t.Fatalf("target parent %v, want the proxy span %v", ts.Parent(), ps.SpanContext())
-	}
-	if !ps.Parent().IsValid() || ps.Parent().TraceID() != ps.SpanContext().TraceID() {
-		t.Fatalf("proxy span parent %v: want the client's span", ps.Parent())
+	if n, m := len(prxRec.Ended()), len(tgtRec.Ended()); n != 0 || m != 0 {
+		t.Fatalf("%d proxy and %d target spans recorded, want none (the proxy sampled nothing)", n, m)
 	}
 
-	// A stale redirect URL of another trace: the headers win.
+	// A forged redirect query: sampled, signed with another secret. The
+	// target at ratio 0 records nothing.
+	tgt0, rec0 := newTrusting(t, cluster.RoleTarget, 0, "s3cret")
+	h := tgt0.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), nil)
+	other := signer{key: []byte("guess")}
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	for _, q := range []string{
+		"traceparent=" + tp,
+		"traceparent=" + tp + "&tracesig=" + other.sign(tp, "", "GET", "/v1/objects/b/o"),
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/objects/b/o?"+q, nil))
+	}
+	if n := len(rec0.Ended()); n != 0 {
+		t.Fatalf("%d spans recorded for forged redirect contexts, want 0", n)
+	}
+}
+
+// A traced client that follows the redirect sends its own span in the
+// headers of the second hop: that span is the target span's parent, and
+// the target span links to the proxy's. No span outlives its parent. A
+// query of another trace loses to a trusted client's headers.
+func TestRedirectQueryTracedClient(t *testing.T) {
+	prxP, prxRec := newTrusting(t, cluster.RoleProxy, 1, "s3cret", "127.0.0.1")
+	tgtP, tgtRec := newTrusting(t, cluster.RoleTarget, 1, "s3cret", "127.0.0.1")
+	proxyURL := redirectPair(t, prxP, tgtP)
+	cliP, cliRec := newRecorded(t, RoleCLI, 1)
+	hc := &http.Client{Transport: ClientTransport(http.DefaultTransport, cliP.TracerProvider(), cliP.Propagator())}
+	// The client's command span is the root, so both hops share its trace.
+	ctx, root := cliP.Tracer("test").Start(context.Background(), "ais get")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, proxyURL+"/v1/objects/b/o?provider=ais", nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	root.End()
+	ps, ts := onlySpan(t, prxRec), onlySpan(t, tgtRec)
+	hops := cliRec.Ended()
+	if len(hops) != 3 {
+		t.Fatalf("%d client spans, want two hops and the root", len(hops))
+	}
+	first, second := hops[0], hops[1]
+	if ps.Parent().SpanID() != first.SpanContext().SpanID() {
+		t.Fatalf("proxy span parent %v: want the client's first hop", ps.Parent())
+	}
+	if ts.Parent().SpanID() != second.SpanContext().SpanID() || !linkedTo(ts, ps.SpanContext()) {
+		t.Fatalf("target parent %v: want the client's second hop, linked to the proxy span", ts.Parent())
+	}
+	all := append(append(append([]sdktrace.ReadOnlySpan{}, hops...), ps), ts)
+	for _, s := range all {
+		for _, p := range all {
+			if s.Parent().SpanID() == p.SpanContext().SpanID() && (s.EndTime().After(p.EndTime()) || s.StartTime().Before(p.StartTime())) {
+				t.Errorf("%s outlives its parent %s", s.Name(), p.Name())
+			}
+		}
+	}
+
+	// A stale redirect URL of another trace: the trusted client's headers
+	// win.
 	tgtRec.Reset()
 	req, _ = http.NewRequest(http.MethodGet, resp.Request.URL.String(), nil)
 	resp, err = hc.Do(req)
@@ -384,22 +463,32 @@ func TestMapHop(t *testing.T) {
 
 func TestForceSample(t *testing.T) {
 	const unsampledParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+	const sampledParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	tests := []struct {
-		name   string
-		header map[string]string
-		want   bool
+		name    string
+		header  map[string]string
+		trusted bool // httptest's client, 192.0.2.1, is trusted
+		want    bool
 	}{
-		{name: "ratio 0 without header", want: false},
-		{name: "header true", header: map[string]string{ForceSampleHeader: "true"}, want: true},
-		{name: "header 1", header: map[string]string{ForceSampleHeader: "1"}, want: true},
-		{name: "header false", header: map[string]string{ForceSampleHeader: "false"}, want: false},
-		{name: "unsampled parent", header: map[string]string{"traceparent": unsampledParent}, want: false},
+		{name: "ratio 0 without header", trusted: true, want: false},
+		{name: "header true", header: map[string]string{ForceSampleHeader: "true"}, trusted: true, want: true},
+		{name: "header 1", header: map[string]string{ForceSampleHeader: "1"}, trusted: true, want: true},
+		{name: "header false", header: map[string]string{ForceSampleHeader: "false"}, trusted: true, want: false},
+		{name: "unsampled parent", header: map[string]string{"traceparent": unsampledParent}, trusted: true, want: false},
 		{name: "unsampled parent with header", header: map[string]string{
-			"traceparent": unsampledParent, ForceSampleHeader: "true"}, want: true},
+			"traceparent": unsampledParent, ForceSampleHeader: "true"}, trusted: true, want: true},
+		{name: "sampled parent", header: map[string]string{"traceparent": sampledParent}, trusted: true, want: true},
+		{name: "stranger: header true", header: map[string]string{ForceSampleHeader: "true"}, want: false},
+		{name: "stranger: sampled parent", header: map[string]string{"traceparent": sampledParent}, want: false},
+		{name: "stranger: both", header: map[string]string{"traceparent": sampledParent, ForceSampleHeader: "true"}, want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, rec := newRecorded(t, cluster.RoleProxy, 0)
+			var trusted []string
+			if tt.trusted {
+				trusted = []string{"192.0.2.0/24"}
+			}
+			p, rec := newTrusting(t, cluster.RoleProxy, 0, "", trusted...)
 			var childSampled bool
 			h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, child := p.Tracer("x").Start(r.Context(), "child")
@@ -662,4 +751,23 @@ func TestNewEndpointForms(t *testing.T) {
 			}
 		})
 	}
+}
+
+// benchProvider is an enabled provider at ratio, with or without the tail
+// rule (threshold 1 s), exporting into memory.
+func benchProvider(tb testing.TB, ratio float64, tail bool) *Provider {
+	tb.Helper()
+	cfg := DefaultConfig()
+	cfg.Enabled = true
+	cfg.SamplerProbability = Probability(ratio)
+	if tail {
+		cfg.Tail.Latency = Duration(time.Second)
+	}
+	p, err := New(context.Background(), cfg, Options{Role: cluster.RoleTarget, Exporter: tracetest.NewInMemoryExporter(),
+		Logger: discardLogger()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return p
 }

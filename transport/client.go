@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,9 +16,11 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"miniais/cluster"
+	"miniais/tracing"
 )
 
 // Client sends requests to peers. It keeps, per peer address, one persistent
@@ -112,28 +115,41 @@ func (c *Client) do(ctx context.Context, addr string, hdr *Header, body []byte, 
 	h.Size = size
 	h.Error, h.ErrKind = "", ""
 
-	spanKind := trace.SpanKindClient
-	if h.Stream {
-		spanKind = trace.SpanKindProducer
+	attrs := append(make([]attribute.KeyValue, 0, 10), rpcAttrs(h.Kind)...)
+	attrs = append(attrs, attribute.String("ais.peer", addr), attribute.String("ais.node_id", c.cfg.NodeID))
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		attrs = append(attrs, semconv.ServerAddress(host))
+		if n, err := strconv.Atoi(port); err == nil {
+			attrs = append(attrs, semconv.ServerPort(n))
+		}
 	}
-	attrs := append(make([]attribute.KeyValue, 0, 6),
-		attribute.String("ais.msg_kind", h.Kind.String()),
-		attribute.String("ais.peer", addr),
-		attribute.String("ais.node_id", c.cfg.NodeID))
 	attrs = appendObjectAttrs(attrs, &h)
-	ctx, span := c.tracer.Start(ctx, "transport.send "+h.Kind.String(),
-		trace.WithSpanKind(spanKind), trace.WithAttributes(attrs...))
-	defer span.End()
-	h.Trace = make(map[string]string, 3)
-	c.cfg.Propagator.Inject(ctx, propagation.MapCarrier(h.Trace))
+	span := trace.SpanFromContext(ctx)
+	// Background chatter outside a sampled operation: no span at all (an
+	// idle cluster adds no traces); the peer then starts none either.
+	if !quietKinds[h.Kind] || span.SpanContext().IsSampled() {
+		// Every request waits for its reply, a Send's too: a client span.
+		ctx, span = c.tracer.Start(ctx, "transport.send "+h.Kind.String(),
+			trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+		defer span.End()
+		h.Trace = make(map[string]string, 3)
+		c.cfg.Propagator.Inject(ctx, propagation.MapCarrier(h.Trace))
+	}
 
+	start := time.Now()
 	rh, rb, err := c.roundTrip(ctx, addr, &h, body, r)
 	if err == nil && rh.Error != "" {
 		err = &RemoteError{Peer: addr, Kind: rh.ErrKind, Msg: rh.Error}
 	}
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
+	c.cfg.observe(Out, h.Kind, h.Size, time.Since(start), err)
+	if err != nil && span.IsRecording() {
+		span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
+		if tracing.IsExpectedError(ctx, err) {
+			span.AddEvent("expected outcome", trace.WithAttributes(attribute.String("exception.message", err.Error())))
+		} else {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
 	}
 	return rh, rb, err
 }

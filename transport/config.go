@@ -13,7 +13,7 @@ import (
 const (
 	DefaultMaxHeaderSize    = 64 << 10
 	DefaultMaxPayload       = 1 << 30
-	DefaultObjectMaxPayload = 1 << 40 // KindObjectPut, unless KindMaxPayload says otherwise
+	DefaultObjectMaxPayload = 1 << 40 // KindObjectPut and KindJobObject, unless KindMaxPayload says otherwise
 	DefaultDialTimeout      = 3 * time.Second
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultMaxIdleStreams   = 4
@@ -38,6 +38,9 @@ type Config struct {
 	Secret []byte
 	// TracerProvider makes the transport's spans; nil means a no-op provider.
 	TracerProvider trace.TracerProvider
+	// Observer, when set, is told of every request sent and served
+	// (metrics).
+	Observer Observer
 	// Propagator moves trace context through Header.Trace; nil means W3C
 	// TraceContext plus Baggage.
 	Propagator propagation.TextMapPropagator
@@ -48,8 +51,8 @@ type Config struct {
 	// MaxPayload bounds the payload of a frame (request or reply) of any kind
 	// not listed in KindMaxPayload (default 1 GiB).
 	MaxPayload int64
-	// KindMaxPayload overrides MaxPayload per kind. KindObjectPut defaults to
-	// 1 TiB unless listed here.
+	// KindMaxPayload overrides MaxPayload per kind. KindObjectPut and
+	// KindJobObject default to 1 TiB unless listed here.
 	KindMaxPayload map[Kind]int64
 	// DialTimeout bounds dialling a peer plus the handshake (default 3s).
 	DialTimeout time.Duration
@@ -89,6 +92,7 @@ func (c Config) withDefaults() Config {
 	}
 	limits := make(map[Kind]int64, len(c.KindMaxPayload)+1)
 	limits[KindObjectPut] = DefaultObjectMaxPayload
+	limits[KindJobObject] = DefaultObjectMaxPayload
 	for k, v := range c.KindMaxPayload {
 		limits[k] = v
 	}

@@ -76,8 +76,16 @@
 //
 // # Tracing
 //
-// Call and Send start a span "transport.send <kind>" (client, or producer for
-// Send) and inject its context into Header.Trace with the configured
-// propagator; the Server extracts it and runs the handler in a span
-// "transport.recv <kind>" (server, or consumer) that is the sender's child.
+// Call and Send start a client span "transport.send <kind>" (both wait for
+// the reply) and inject its context into Header.Trace with the configured
+// propagator; the Server extracts it and runs the handler in a server span
+// "transport.recv <kind>" that is the sender's child. Both carry the RPC
+// conventions (rpc.system.name and rpc.system "ais-transport", rpc.method
+// the kind), server.address/port (sender) or network.peer.address
+// (receiver), and, on failure, error.type: the error kind. A remote error of
+// a 4xx kind does not mark the receiving span as an error (the request's
+// fault, not the server's); a sender that expects it says so with
+// tracing.ExpectErrors. Keepalives and pings outside a sampled operation
+// make no span at all, on either side. Config.Observer, when set, is told of
+// every request sent and served (metrics).
 package transport

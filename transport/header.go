@@ -40,7 +40,11 @@ const (
 	KindTxnAbort
 	// KindListObjects asks a target for one page of a bucket listing.
 	KindListObjects
-	// KindObjectPut streams an object between targets; payload: the object's bytes.
+	// KindObjectPut streams an object between targets; payload: the object's
+	// bytes. Normally a rebalance move (the receiver keeps a copy it already
+	// has; Header.Opaque carries the rebalance job's ID); with Opaque "copy"
+	// it is an object copy or rename (the receiver, as the object's owner,
+	// overwrites).
 	KindObjectPut
 	// KindBucketSummary asks a target for its part of a bucket summary;
 	// Header.Opaque carries the prefix; the reply's payload is JSON.
@@ -53,6 +57,29 @@ const (
 	// that it can apply it (the first round of set-config), changing
 	// nothing.
 	KindConfigPush
+	// KindJobStart is sent by the proxy to every target to start its share
+	// of a job, in two rounds: with Header.Opaque "prepare" (payload: the
+	// job's spec, JSON job.Spec) the target registers the job, so that it
+	// can receive the others' objects; with "run" (payload: the job's ID)
+	// it starts its own work. A rebalance has one round (Opaque empty).
+	KindJobStart
+	// KindJobStatus asks a target for its snapshots of the jobs a query
+	// selects; payload: JSON wire.JobQuery; reply payload: JSON
+	// []wire.JobSnap.
+	KindJobStatus
+	// KindJobStop asks a target to abort the jobs a query selects (by ID,
+	// else by kind); payload: JSON wire.JobQuery.
+	KindJobStop
+	// KindJobDone is sent by a target to the proxy when its share of a job
+	// has ended; payload: its final JSON wire.JobSnap.
+	KindJobDone
+	// KindJobObject streams an object of a job (a bucket copy or rename)
+	// to the target that owns it in the destination bucket, which stores
+	// it whether or not it already has the object (unlike KindObjectPut);
+	// Header.Opaque carries the job ID; payload: the object's bytes. The
+	// reply's Opaque is "busy" when the receiver is serving foreground
+	// requests (the sender slows down).
+	KindJobObject
 
 	kindEnd // one past the last valid kind
 )
@@ -71,6 +98,11 @@ var kindNames = [...]string{
 	KindBucketSummary: "bucket-summary",
 	KindRebalanceDone: "rebalance-done",
 	KindConfigPush:    "config-push",
+	KindJobStart:      "job-start",
+	KindJobStatus:     "job-status",
+	KindJobStop:       "job-stop",
+	KindJobDone:       "job-done",
+	KindJobObject:     "job-object",
 }
 
 // String returns the kind's wire-independent name, e.g. "map-push"; an

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"miniais/cluster"
@@ -289,22 +291,28 @@ func (s *Server) readLoop(ctx context.Context, sc *serverConn, handlers *sync.Wa
 }
 
 // dispatch runs the handler for hdr in a span that continues the sender's
-// trace, and returns the reply.
+// trace (the peer proved the cluster secret: its sampling decision is
+// followed), and returns the reply. A keepalive or ping without a sampled
+// parent gets no span at all.
 func (s *Server) dispatch(ctx context.Context, sc *serverConn, hdr *Header, body io.Reader) (*Header, []byte) {
 	ctx = s.cfg.Propagator.Extract(ctx, propagation.MapCarrier(hdr.Trace))
-	spanKind := trace.SpanKindServer
-	if hdr.Stream {
-		spanKind = trace.SpanKindConsumer
+	span := trace.SpanFromContext(ctx) // the remote parent: not recording
+	if !quietKinds[hdr.Kind] || trace.SpanContextFromContext(ctx).IsSampled() {
+		attrs := append(make([]attribute.KeyValue, 0, 10), rpcAttrs(hdr.Kind)...)
+		attrs = append(attrs, attribute.String("ais.peer", hdr.Sender), attribute.String("ais.node_id", s.cfg.NodeID))
+		if host, port, err := net.SplitHostPort(sc.nc.RemoteAddr().String()); err == nil {
+			attrs = append(attrs, semconv.NetworkPeerAddress(host))
+			if n, err := strconv.Atoi(port); err == nil {
+				attrs = append(attrs, semconv.NetworkPeerPort(n))
+			}
+		}
+		attrs = appendObjectAttrs(attrs, hdr)
+		ctx, span = s.tracer.Start(ctx, "transport.recv "+hdr.Kind.String(),
+			trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+		defer span.End()
 	}
-	attrs := append(make([]attribute.KeyValue, 0, 6),
-		attribute.String("ais.msg_kind", hdr.Kind.String()),
-		attribute.String("ais.peer", hdr.Sender),
-		attribute.String("ais.node_id", s.cfg.NodeID))
-	attrs = appendObjectAttrs(attrs, hdr)
-	ctx, span := s.tracer.Start(ctx, "transport.recv "+hdr.Kind.String(),
-		trace.WithSpanKind(spanKind), trace.WithAttributes(attrs...))
-	defer span.End()
 
+	start := time.Now()
 	reply := &Header{}
 	var rb []byte
 	var err error
@@ -316,6 +324,7 @@ func (s *Server) dispatch(ctx context.Context, sc *serverConn, hdr *Header, body
 	if err == nil && int64(len(rb)) > s.cfg.payloadLimit(hdr.Kind) {
 		err = cluster.Errorf(cluster.ErrTooLarge, "%s reply of %d bytes", hdr.Kind, len(rb))
 	}
+	s.cfg.observe(In, hdr.Kind, hdr.Size, time.Since(start), err)
 	reply.Kind, reply.ID, reply.Reply, reply.Stream = hdr.Kind, hdr.ID, true, false
 	reply.Sender, reply.Trace = s.cfg.NodeID, nil
 	reply.Error, reply.ErrKind = "", ""
@@ -326,8 +335,17 @@ func (s *Server) dispatch(ctx context.Context, sc *serverConn, hdr *Header, body
 			reply.Error = "error"
 		}
 		reply.ErrKind = ErrKindOf(err)
-		span.RecordError(err)
-		span.SetStatus(codes.Error, reply.Error)
+		if span.IsRecording() {
+			span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
+			if k := cluster.KindOf(err); k != nil && k.Status < 500 {
+				// The request's fault (409 on a prepare, 404): the
+				// expected answer, not the server's error.
+				span.AddEvent("refused", trace.WithAttributes(attribute.String("exception.message", reply.Error)))
+			} else {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, reply.Error)
+			}
+		}
 		s.cfg.Logger.Debug("transport: handler failed", "kind", hdr.Kind.String(), "peer", hdr.Sender, "err", err)
 	}
 	reply.Size = int64(len(rb))

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -14,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"miniais/cluster"
+	"miniais/tracing"
 )
 
 func attrMap(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
@@ -51,7 +54,7 @@ func TestTraceContext(t *testing.T) {
 		wantErr            bool
 	}{
 		{"call", KindListObjects, false, trace.SpanKindClient, trace.SpanKindServer, false},
-		{"send", KindObjectPut, true, trace.SpanKindProducer, trace.SpanKindConsumer, false},
+		{"send", KindObjectPut, true, trace.SpanKindClient, trace.SpanKindServer, false}, // a Send waits for its reply too
 		{"remote-error", KindTxnAbort, false, trace.SpanKindClient, trace.SpanKindServer, true},
 	}
 	for _, tt := range tests {
@@ -93,12 +96,25 @@ func TestTraceContext(t *testing.T) {
 			if sa["ais.size"].AsInt64() != 4 || ra["ais.size"].AsInt64() != 4 {
 				t.Errorf("ais.size = %v / %v, want 4", sa["ais.size"], ra["ais.size"])
 			}
-			wantCode := codes.Unset
-			if tt.wantErr {
-				wantCode = codes.Error
+			for _, a := range []map[attribute.Key]attribute.Value{sa, ra} {
+				if a["rpc.system.name"].AsString() != RPCSystem || a["rpc.system"].AsString() != RPCSystem || a["rpc.method"].AsString() != tt.kind.String() {
+					t.Errorf("rpc attributes %v", a)
+				}
 			}
-			if send.Status().Code != wantCode || recv.Status().Code != wantCode {
-				t.Errorf("status %v / %v, want %v", send.Status().Code, recv.Status().Code, wantCode)
+			if sa["server.address"].AsString() != "127.0.0.1" || sa["server.port"].AsInt64() == 0 || ra["network.peer.address"].AsString() != "127.0.0.1" {
+				t.Errorf("address attributes: send %v, recv %v", sa, ra)
+			}
+			// The sender failed; the receiver answered as asked (a 4xx
+			// kind is the request's fault, not the server's error).
+			sendCode, recvCode := codes.Unset, codes.Unset
+			if tt.wantErr {
+				sendCode = codes.Error
+				if sa["error.type"].AsString() != "not-found" || ra["error.type"].AsString() != "not-found" {
+					t.Errorf("error.type %q / %q, want the kind", sa["error.type"].AsString(), ra["error.type"].AsString())
+				}
+			}
+			if send.Status().Code != sendCode || recv.Status().Code != recvCode {
+				t.Errorf("status %v / %v, want %v / %v", send.Status().Code, recv.Status().Code, sendCode, recvCode)
 			}
 			if tt.send && gotParent.SpanID() != recv.SpanContext().SpanID() {
 				t.Errorf("handler ctx does not carry the recv span")
@@ -127,6 +143,51 @@ func TestTraceContinuesCallerTrace(t *testing.T) {
 	if send.Parent().SpanID() != root.SpanContext().SpanID() || recv.SpanContext().TraceID() != root.SpanContext().TraceID() {
 		t.Fatal("trace does not continue the caller's")
 	}
+}
+
+// TestQuietAndExpected: a keepalive outside a sampled operation makes no
+// span on either side; inside one it does. An expected error leaves the
+// send span's status alone. The observer sees every request.
+func TestQuietAndExpected(t *testing.T) {
+	clientRec, serverRec := tracetest.NewSpanRecorder(), tracetest.NewSpanRecorder()
+	clientTP := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(clientRec))
+	serverTP := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(serverRec))
+	t.Cleanup(func() { clientTP.Shutdown(context.Background()); serverTP.Shutdown(context.Background()) })
+	handlers := echoAll()
+	handlers[KindTxnPrepare] = failWith(cluster.Errorf(cluster.ErrExists, "bucket b"))
+	obs := &countObserver{}
+	srv := startServer(t, Config{NodeID: "t1", TracerProvider: serverTP, Observer: obs}, handlers, "")
+	c := newClient(t, Config{NodeID: "t2", TracerProvider: clientTP, Observer: obs})
+
+	if _, _, err := c.Call(context.Background(), srv.addr, &Header{Kind: KindKeepalive}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, m := len(clientRec.Ended()), len(serverRec.Ended()); n != 0 || m != 0 {
+		t.Fatalf("a keepalive made %d/%d spans, want none", n, m)
+	}
+	ctx, root := clientTP.Tracer("test").Start(context.Background(), "op")
+	if _, _, err := c.Call(ctx, srv.addr, &Header{Kind: KindKeepalive}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := c.Call(tracing.ExpectErrors(ctx, cluster.ErrExists), srv.addr, &Header{Kind: KindTxnPrepare}, nil)
+	root.End()
+	if !errors.Is(err, cluster.ErrExists) {
+		t.Fatalf("prepare: %v", err)
+	}
+	findSpan(t, serverRec, "transport.recv keepalive")
+	if s := findSpan(t, clientRec, "transport.send txn-prepare"); s.Status().Code != codes.Unset || attrMap(s)["error.type"].AsString() != "exists" {
+		t.Fatalf("expected error: status %v, error.type %q", s.Status(), attrMap(s)["error.type"].AsString())
+	}
+	if in, out := obs.n[In].Load(), obs.n[Out].Load(); in != 3 || out != 3 {
+		t.Fatalf("observer saw %d in, %d out, want 3 each", in, out)
+	}
+}
+
+// countObserver counts the requests it is told of.
+type countObserver struct{ n [2]atomic.Int64 }
+
+func (o *countObserver) ObserveMessage(dir Direction, _ Kind, _ int64, _ time.Duration, _ error) {
+	o.n[dir].Add(1)
 }
 
 func findSpan(tb testing.TB, rec *tracetest.SpanRecorder, name string) sdktrace.ReadOnlySpan {

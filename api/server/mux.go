@@ -113,6 +113,39 @@ func cleanPath(p string) bool {
 // renames the span to its pattern.
 func SpanName(r *http.Request) string { return r.Method }
 
+// Quiet tells whether r is background chatter rather than an operation: a
+// health check, a metrics scrape, or a node's stats, status or metrics
+// query (what monitoring polls). Nodes give such a request no span of its
+// own (tracing.WithQuiet): it is traced only as part of a sampled
+// operation.
+func Quiet(r *http.Request) bool {
+	switch r.URL.Path {
+	case wire.PathHealth, PathMetrics, PathMetricsTargets:
+		return true
+	case wire.PathDaemon:
+		if r.Method != http.MethodGet {
+			return false
+		}
+		switch r.URL.Query().Get(wire.QparamWhat) {
+		case wire.WhatStats, wire.WhatNodeStatus, WhatMetrics:
+			return true
+		}
+	}
+	return false
+}
+
+// PathMetrics is where every node serves its Prometheus metrics.
+const PathMetrics = "/metrics"
+
+// PathMetricsTargets is where the proxy lists every node's /metrics for
+// Prometheus' HTTP service discovery (http_sd_configs), from its cluster
+// map: a target that joins is scraped from the next refresh on.
+const PathMetricsTargets = "/metrics/targets"
+
+// WhatMetrics is GET /v1/daemon?what=metrics: the node's metric names and
+// their kinds (AIStore's "ais show performance" reads it).
+const WhatMetrics = "metrics"
+
 // RouteOf returns the validated bucket and object of a request routed by a
 // pattern with {bucket} and, for objects, {object...}. The error wraps
 // cluster.ErrBadName, or cluster.ErrNotImplemented for a provider other than

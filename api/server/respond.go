@@ -10,6 +10,7 @@ import (
 
 	"miniais/api/wire"
 	"miniais/cluster"
+	"miniais/tracing"
 )
 
 // WriteJSON writes v as a 200 JSON reply with its Content-Length.
@@ -78,16 +79,24 @@ func WriteListing(w http.ResponseWriter, r *http.Request, res *wire.LsoResult) e
 }
 
 // WriteError writes err as the JSON error body with status
-// wire.StatusOf(err), carrying the request's trace ID when it is traced. A
-// HEAD reply has no body: the same JSON goes into the wire.HdrError header,
-// as AIStore's nodes do. err must not be nil.
+// wire.StatusOf(err). When the request's trace is recorded (sampled, or
+// held by the tail rule, which keeps every failed request) its trace ID is
+// in the body (trace_id) and in the tracing.TraceIDHeader response header,
+// so that a curl user can find the trace of a failure. The error's kind is
+// named in tracing.ErrorKindHeader (spans take it as error.type, metrics
+// count errors by it). A HEAD reply has no body: the same JSON goes into
+// the wire.HdrError header, as AIStore's nodes do. err must not be nil.
 func WriteError(w http.ResponseWriter, r *http.Request, nodeID string, err error) {
 	he := wire.NewHTTPError(r, nodeID, err)
-	if sc := trace.SpanContextFromContext(r.Context()); sc.IsSampled() {
-		he.TraceID = sc.TraceID().String()
+	h := w.Header()
+	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+		he.TraceID = span.SpanContext().TraceID().String()
+		h.Set(tracing.TraceIDHeader, he.TraceID)
+	}
+	if k := cluster.KindOf(err); k != nil {
+		h.Set(tracing.ErrorKindHeader, k.Name)
 	}
 	body, _ := json.Marshal(he) // cannot fail: only strings and ints
-	h := w.Header()
 	h.Del("Content-Length")
 	if r.Method == http.MethodHead {
 		h.Set(wire.HdrError, string(body))

@@ -198,13 +198,6 @@ type RemoteClusters struct {
 	Ver int64 `json:"ver"`
 }
 
-// XactQuery is the body of the job queries (qryxstats, status); only the
-// ID matters to miniais, which runs no jobs.
-type XactQuery struct {
-	ID   string `json:"id"`
-	Kind string `json:"kind"`
-}
-
 // BuildInfo is a node's reply to GET /v1/daemon?what=version.
 type BuildInfo struct {
 	Version   string `json:"version"`

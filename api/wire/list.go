@@ -31,6 +31,6 @@ const (
 	EntryIsDir uint16 = 1 << 8
 )
 
-// ActDeleteListRange deletes objects by list, template or prefix (a job in
-// AIStore; refused by miniais for now).
+// ActDeleteListRange deletes objects by list, template or prefix: a job
+// (DELETE /v1/buckets/B, value ListRangeMsg).
 const ActDeleteListRange = "delete-listrange"

@@ -29,6 +29,7 @@ type Config struct {
 	MaxObjectSize int64          `json:"max_object_size"`
 	MaxConcurrent int            `json:"max_concurrent"`
 	StallTimeout  duration       `json:"stall_timeout"`
+	UploadTimeout duration       `json:"upload_timeout"`
 	SecretFile    string         `json:"secret_file"`
 	Pprof         string         `json:"pprof"`
 	LogLevel      string         `json:"log_level"`
@@ -56,6 +57,7 @@ func newFlagSet(cfg *Config, file *string) *flag.FlagSet {
 	fset.Int64Var(&cfg.MaxObjectSize, "max_object_size", cfg.MaxObjectSize, "targets: largest object accepted in bytes (0: no limit)")
 	fset.IntVar(&cfg.MaxConcurrent, "max_concurrent", cfg.MaxConcurrent, "HTTP requests served at once; beyond it 503 with Retry-After (0: 4096)")
 	fset.Var(&cfg.StallTimeout, "stall_timeout", "targets: cut off a request body or reply that makes no progress for this `duration` (0: 30s)")
+	fset.Var(&cfg.UploadTimeout, "upload_timeout", "targets: drop an unflushed append or a multipart upload that receives nothing for this `duration` (0: 1h)")
 	fset.StringVar(&cfg.SecretFile, "secret_file", cfg.SecretFile, "file holding the cluster secret (or env AIS_CLUSTER_SECRET)")
 	fset.StringVar(&cfg.Pprof, "pprof", cfg.Pprof, "opt-in pprof listener host:port")
 	fset.StringVar(&cfg.LogLevel, "log_level", cfg.LogLevel, "debug, info, warn or error")
@@ -100,8 +102,8 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	if cfg.DataDir == "" {
 		return cfg, errors.New("-data_dir is required")
 	}
-	if cfg.MaxConcurrent < 0 || cfg.StallTimeout < 0 || cfg.MaxObjectSize < 0 {
-		return cfg, errors.New("-max_concurrent, -stall_timeout and -max_object_size must not be negative")
+	if cfg.MaxConcurrent < 0 || cfg.StallTimeout < 0 || cfg.MaxObjectSize < 0 || cfg.UploadTimeout < 0 {
+		return cfg, errors.New("-max_concurrent, -stall_timeout, -upload_timeout and -max_object_size must not be negative")
 	}
 	tc, err := tracing.FromEnv(cfg.Tracing, getenv)
 	if err != nil {

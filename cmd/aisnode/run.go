@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	_ "net/http/pprof" // served only on the opt-in -pprof listener
 	"log/slog"
 	"net/http"
+	_ "net/http/pprof" // served only on the opt-in -pprof listener
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	tp, err := tracing.New(ctx, cfg.Tracing, tracing.Options{Role: cfg.Role, NodeID: cfg.ID, Version: version, Logger: log})
+	tp, err := tracing.New(ctx, cfg.Tracing, tracing.Options{Role: cfg.Role, NodeID: cfg.ID, Version: version, Logger: log, Secret: secret})
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		ID: cfg.ID, PublicAddr: cfg.PublicAddr, TransportAddr: cfg.TransportAddr, ProxyAddr: cfg.Proxy,
 		DataDir: cfg.DataDir, Mountpaths: cfg.Mountpaths, Fsync: fsync, MaxObjectSize: cfg.MaxObjectSize,
 		Secret: secret, Tracing: tp, Logger: log,
-		MaxConcurrent: cfg.MaxConcurrent, StallTimeout: time.Duration(cfg.StallTimeout),
+		MaxConcurrent: cfg.MaxConcurrent, StallTimeout: time.Duration(cfg.StallTimeout), UploadTimeout: time.Duration(cfg.UploadTimeout),
 	})
 	if err != nil {
 		return err

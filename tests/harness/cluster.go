@@ -29,7 +29,8 @@ type Options struct {
 	// TracingEndpoint, when set, is exported to every node as AIS_TRACING_ENDPOINT
 	// (e.g. Jaeger.OTLPEndpoint()).
 	TracingEndpoint string
-	// Env is added to every node's environment (after os.Environ), e.g.
+	// Env is added to every node's environment (after os.Environ and the harness's
+	// default AIS_TRACING_TRUSTED_CLIENTS=127.0.0.0/8,::1), e.g.
 	// "AIS_TRACING_SAMPLING_PROBABILITY=1".
 	Env []string
 	// Secret is the cluster secret (written to a file, passed as -secret_file); empty
@@ -125,7 +126,9 @@ func StartCluster(t testing.TB, opts Options) *Cluster {
 	c := &Cluster{t: t, opts: opts, dir: dir, binDir: bin, client: &http.Client{Timeout: 10 * time.Second}}
 	t.Cleanup(c.stopAll)
 
-	c.env = append(os.Environ(), opts.Env...)
+	// As in the playground, local clients are trusted (the CLI's --trace and hop spans);
+	// Options.Env may say otherwise (AIS_TRACING_TRUSTED_CLIENTS=none).
+	c.env = append(append(os.Environ(), "AIS_TRACING_TRUSTED_CLIENTS=127.0.0.0/8,::1"), opts.Env...)
 	if opts.TracingEndpoint != "" {
 		c.env = append(c.env, "AIS_TRACING_ENDPOINT="+opts.TracingEndpoint)
 	}

@@ -12,6 +12,9 @@ type (
 	Span = jaegerquery.Span
 	// KeyValue is a span tag (see jaegerquery.KeyValue).
 	KeyValue = jaegerquery.KeyValue
+	// Reference is a span's parent (CHILD_OF) or link (FOLLOWS_FROM) (see
+	// jaegerquery.Reference).
+	Reference = jaegerquery.Reference
 )
 
 // ErrTraceNotFound is returned (wrapped) by Jaeger.Trace when Jaeger does
