@@ -23,6 +23,9 @@ import (
 // context. The ResponseWriter h sees keeps io.ReaderFrom (sendfile),
 // http.Flusher and Unwrap.
 func (n *Node) Middleware(h http.Handler) http.Handler {
+	if n.cfg.Off {
+		return h
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		cw := &countingWriter{ResponseWriter: w}

@@ -145,3 +145,22 @@ func BenchmarkMiddleware(b *testing.B) {
 		})
 	}
 }
+
+// TestOff: a node with metrics off counts nothing (its middleware is the
+// handler itself) yet still serves /metrics.
+func TestOff(t *testing.T) {
+	n := New(Config{Role: cluster.RoleTarget, NodeID: "t1", Off: true})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/objects/{bucket}/{object...}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
+	mux.Handle("GET /metrics", n.Handler())
+	h := n.Middleware(mux)
+	if h != http.Handler(mux) {
+		t.Fatalf("Middleware with metrics off wraps the handler")
+	}
+	do(t, h, "GET", "/v1/objects/b/o", "")
+	n.ObserveMessage(transport.Out, transport.KindPing, 10, 0, nil)
+	w := do(t, h, "GET", "/metrics", "")
+	if w.Code != 200 || strings.Contains(w.Body.String(), "ais_target_http_requests_total{") || strings.Contains(w.Body.String(), `kind="ping"`) {
+		t.Fatalf("metrics off counted: %d\n%s", w.Code, w.Body.String())
+	}
+}

@@ -24,6 +24,11 @@ type Config struct {
 	NodeID string
 	// Started is when the node started (uptime); zero means now.
 	Started time.Time
+	// Off counts nothing per request or message: Middleware returns the
+	// handler itself and ObserveMessage does nothing (the cost baseline of
+	// `make bench`'s "metrics off" row). /metrics still answers, with the
+	// collectors that read state at scrape time.
+	Off bool
 }
 
 // Node is one node's registry and its metrics. Its methods are safe for
@@ -214,6 +219,9 @@ func (n *Node) Handler() http.Handler {
 // for a streamed object (a rebalance's or a job's), AIStore's
 // stream_in/stream_out counters.
 func (n *Node) ObserveMessage(dir transport.Direction, kind transport.Kind, size int64, _ time.Duration, err error) {
+	if n.cfg.Off {
+		return
+	}
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"

@@ -17,7 +17,11 @@
 //     ratio to "via proxy" (tracing off);
 //   - notracing build: aisnode built with -tags notracing, via the proxy;
 //     the ratio shown is "via proxy" over it, the cost of tracing that is
-//     compiled in but off.
+//     compiled in but off;
+//   - metrics off: AIS_METRICS=off, via the proxy; the ratio shown is "via
+//     proxy" over it, the cost of counting every request for /metrics;
+//   - 0.01 + tail rule: trace 0.01 with the tail rule on (traces of errors
+//     and of requests over 50 ms kept); ratio to trace 0.01.
 //
 // Every system runs on 127.0.0.1 on free ports, under one work directory,
 // with the same -fsync policy; processes are stopped by PID and the
@@ -76,7 +80,7 @@ type Config struct {
 	// Targets and Mountpaths shape the cluster (default 2 and 2).
 	Targets, Mountpaths int
 	// Rows selects rows by key (default all): ref, proxy, direct, trace1,
-	// trace001, notracing.
+	// trace001, tail001, notracing, nometrics.
 	Rows []string
 	// ProfileDir, when set, gets a CPU profile of every miniais node for
 	// every cell (nodes run with -pprof).
@@ -108,7 +112,7 @@ func (c *Config) setDefaults() {
 		c.Mountpaths = 2
 	}
 	if len(c.Rows) == 0 {
-		c.Rows = []string{RowRef, RowProxy, RowDirect, RowNoTracing, RowTrace001, RowTrace1}
+		c.Rows = []string{RowRef, RowProxy, RowDirect, RowNoTracing, RowNoMetrics, RowTrace001, RowTail001, RowTrace1}
 	}
 	if c.Out == nil {
 		c.Out = io.Discard
@@ -123,11 +127,14 @@ const (
 	RowTrace1    = "trace1"
 	RowTrace001  = "trace001"
 	RowNoTracing = "notracing"
+	RowNoMetrics = "nometrics"
+	RowTail001   = "tail001"
 )
 
 var rowTitles = map[string]string{
 	RowRef: "reference", RowProxy: "via proxy", RowDirect: "direct",
 	RowTrace1: "trace 1.0", RowTrace001: "trace 0.01", RowNoTracing: "notracing build",
+	RowNoMetrics: "metrics off", RowTail001: "0.01 + tail rule",
 }
 
 // system is a configuration of servers and the rows measured on it.
@@ -140,7 +147,9 @@ var systems = []system{
 	{"reference", []string{RowRef}},
 	{"miniais", []string{RowProxy, RowDirect}},
 	{"notracing", []string{RowNoTracing}},
+	{"nometrics", []string{RowNoMetrics}},
 	{"trace001", []string{RowTrace001}},
+	{"tail001", []string{RowTail001}},
 	{"trace1", []string{RowTrace1}},
 }
 
@@ -230,7 +239,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		switch sys.name {
 		case "notracing":
 			bin = filepath.Join(cfg.BinDir, "aisnode-notracing")
-		case "trace1", "trace001":
+			env = []string{"AIS_TRACING_ENDPOINT="}
+		case "trace1", "trace001", "tail001":
 			if jaeger == nil {
 				j, err := startJaeger(ctx, cfg.JaegerBin, workDir)
 				if err != nil {
@@ -243,9 +253,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 				prob = "0.01"
 			}
 			env = []string{"AIS_TRACING_ENDPOINT=" + jaeger.otlp, "AIS_TRACING_SAMPLING_PROBABILITY=" + prob}
-		}
-		if sys.name != "trace1" && sys.name != "trace001" {
+			if sys.name == "tail001" {
+				// Keep the traces of requests over 50 ms (and of errors).
+				env = []string{"AIS_TRACING_ENDPOINT=" + jaeger.otlp, "AIS_TRACING_SAMPLING_PROBABILITY=0.01", "AIS_TRACING_TAIL_LATENCY=50ms"}
+			}
+		default:
 			env = []string{"AIS_TRACING_ENDPOINT="}
+		}
+		if sys.name == "nometrics" {
+			env = append(env, "AIS_METRICS=off")
 		}
 		fmt.Fprintf(cfg.Out, "# %s: starting\n", sys.name)
 		var srv *servers
@@ -411,7 +427,7 @@ type column struct {
 
 var columns = []column{
 	{RowRef, ""}, {RowProxy, RowRef}, {RowDirect, RowRef},
-	{RowTrace1, RowProxy}, {RowTrace001, RowProxy}, {RowNoTracing, RowProxy},
+	{RowTrace1, RowProxy}, {RowTrace001, RowProxy}, {RowTail001, RowTrace001}, {RowNoTracing, RowProxy}, {RowNoMetrics, RowProxy},
 }
 
 // PrintTable prints the results as two Markdown tables: throughput with
@@ -424,11 +440,11 @@ func PrintTable(w io.Writer, res *Results, sizes []int64) {
 		}
 	}
 	fmt.Fprintf(w, "\nThroughput in MiB/s, %d workers, %s per cell, -fsync=%s, %d targets x %d mountpaths. In parentheses: "+
-		"via proxy and direct over the reference; trace rows over via proxy (tracing off); via proxy over the notracing build.\n\n",
+		"via proxy and direct over the reference; trace rows over via proxy (tracing off), the tail rule over trace 0.01; via proxy over the notracing build and over metrics off.\n\n",
 		res.Config.Workers, res.Config.Duration, res.Config.Fsync, res.Config.Targets, res.Config.Mpaths)
 	table(w, res, sizes, present, func(c *Cell) float64 { return c.St.MiBPerSec }, "%.0f")
 	fmt.Fprintf(w, "\nServer CPU time per operation in µs (all server processes; less disturbed by other load). In parentheses: "+
-		"the cost over the reference; trace rows over via proxy; via proxy over the notracing build.\n\n")
+		"the cost over the reference; trace rows over via proxy, the tail rule over trace 0.01; via proxy over the notracing build and over metrics off.\n\n")
 	table(w, res, sizes, present, func(c *Cell) float64 { return float64(c.CPUPerOp.Microseconds()) }, "%.0f")
 	if m := res.Memory; m != nil {
 		fmt.Fprintf(w, "\nMemory: idle RSS proxy %.1f MiB, target %.1f MiB.", mib(m.IdleProxy), mib(m.IdleTarget))
@@ -447,8 +463,9 @@ func PrintTable(w io.Writer, res *Results, sizes []int64) {
 }
 
 // table prints one metric with the ratio this/base, except for the
-// notracing column, which shows base/this (via proxy over the notracing
-// build: the effect of tracing compiled in but off).
+// notracing and metrics-off columns, which show base/this (via proxy over
+// the notracing build, over metrics off: the effect of tracing compiled in
+// but off, and of counting every request).
 func table(w io.Writer, res *Results, sizes []int64, cols []column, metric func(*Cell) float64, format string) {
 	var b strings.Builder
 	b.WriteString("| size | op |")
@@ -473,7 +490,7 @@ func table(w io.Writer, res *Results, sizes []int64, cols []column, metric func(
 				fmt.Fprintf(&b, " "+format, v)
 				if base := res.get(c.base, size, op); base != nil && metric(base) > 0 && v > 0 {
 					ratio := v / metric(base)
-					if c.row == RowNoTracing {
+					if c.row == RowNoTracing || c.row == RowNoMetrics {
 						ratio = 1 / ratio
 					}
 					fmt.Fprintf(&b, " (%.2fx)", ratio)

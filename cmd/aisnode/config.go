@@ -18,16 +18,19 @@ import (
 // The environment comes on top, as before: AIS_TRACING_* and OTEL_* for
 // Tracing (tracing.FromEnv), AIS_CLUSTER_SECRET when no secret file is set.
 type Config struct {
-	Role          string         `json:"role"`
-	ID            string         `json:"id"`
-	PublicAddr    string         `json:"public_addr"`
-	TransportAddr string         `json:"transport_addr"`
-	Proxy         string         `json:"proxy"`
-	Mountpaths    []string       `json:"mountpaths"`
-	DataDir       string         `json:"data_dir"`
-	Fsync         string         `json:"fsync"`
-	MaxObjectSize int64          `json:"max_object_size"`
-	MaxConcurrent int            `json:"max_concurrent"`
+	Role          string   `json:"role"`
+	ID            string   `json:"id"`
+	PublicAddr    string   `json:"public_addr"`
+	TransportAddr string   `json:"transport_addr"`
+	Proxy         string   `json:"proxy"`
+	Mountpaths    []string `json:"mountpaths"`
+	DataDir       string   `json:"data_dir"`
+	Fsync         string   `json:"fsync"`
+	MaxObjectSize int64    `json:"max_object_size"`
+	MaxConcurrent int      `json:"max_concurrent"`
+	// Metrics counts requests and messages for /metrics (default true;
+	// env AIS_METRICS=off turns it off too).
+	Metrics       bool           `json:"metrics"`
 	StallTimeout  duration       `json:"stall_timeout"`
 	UploadTimeout duration       `json:"upload_timeout"`
 	SecretFile    string         `json:"secret_file"`
@@ -38,7 +41,7 @@ type Config struct {
 
 // defaultConfig is the configuration before the file and the flags.
 func defaultConfig() Config {
-	return Config{Fsync: string(fs.FsyncAlways), LogLevel: "info", Tracing: tracing.DefaultConfig()}
+	return Config{Fsync: string(fs.FsyncAlways), LogLevel: "info", Tracing: tracing.DefaultConfig(), Metrics: true}
 }
 
 // newFlagSet returns aisnode's flag set with every flag bound to its field
@@ -61,6 +64,7 @@ func newFlagSet(cfg *Config, file *string) *flag.FlagSet {
 	fset.StringVar(&cfg.SecretFile, "secret_file", cfg.SecretFile, "file holding the cluster secret (or env AIS_CLUSTER_SECRET)")
 	fset.StringVar(&cfg.Pprof, "pprof", cfg.Pprof, "opt-in pprof listener host:port")
 	fset.StringVar(&cfg.LogLevel, "log_level", cfg.LogLevel, "debug, info, warn or error")
+	fset.BoolVar(&cfg.Metrics, "metrics", cfg.Metrics, "count requests and transport messages for /metrics (env AIS_METRICS=off: false)")
 	return fset
 }
 
@@ -104,6 +108,15 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	if cfg.MaxConcurrent < 0 || cfg.StallTimeout < 0 || cfg.MaxObjectSize < 0 || cfg.UploadTimeout < 0 {
 		return cfg, errors.New("-max_concurrent, -stall_timeout, -upload_timeout and -max_object_size must not be negative")
+	}
+	switch v := getenv("AIS_METRICS"); v {
+	case "":
+	case "off", "false", "0":
+		cfg.Metrics = false
+	case "on", "true", "1":
+		cfg.Metrics = true
+	default:
+		return cfg, fmt.Errorf("AIS_METRICS=%q: want on or off", v)
 	}
 	tc, err := tracing.FromEnv(cfg.Tracing, getenv)
 	if err != nil {

@@ -51,6 +51,12 @@ func TestConfigPrecedence(t *testing.T) {
 			func(c Config) (any, any) { return c.Tracing.ServiceNamePrefix, "file" }},
 		{"environment over the file's tracing section", []string{"-config=" + cfgFile}, map[string]string{"AIS_TRACING_SERVICE_PREFIX": "env"},
 			func(c Config) (any, any) { return c.Tracing.ServiceNamePrefix, "env" }},
+		{"metrics on by default", nil, nil,
+			func(c Config) (any, any) { return c.Metrics, true }},
+		{"metrics off by flag", []string{"-metrics=false"}, nil,
+			func(c Config) (any, any) { return c.Metrics, false }},
+		{"metrics off by the environment", nil, map[string]string{"AIS_METRICS": "off"},
+			func(c Config) (any, any) { return c.Metrics, false }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +88,14 @@ func TestConfigErrors(t *testing.T) {
 		{"missing file", []string{"-config=" + missing}, "missing.json"},
 		{"bad duration in the file", []string{"-config=" + bad}, "soon"},
 		{"no role", []string{"-role="}, "-role"},
+	}
+	if _, err := parseConfig([]string{"-role=target", "-data_dir=" + dir}, func(k string) string {
+		if k == "AIS_METRICS" {
+			return "maybe"
+		}
+		return ""
+	}); err == nil || !strings.Contains(err.Error(), "AIS_METRICS") {
+		t.Errorf("AIS_METRICS=maybe: %v, want an error naming it", err)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

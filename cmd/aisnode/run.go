@@ -14,8 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"miniais/cluster"
 	"miniais/fs"
 	"miniais/internal/atomicfile"
+	"miniais/metrics"
 	"miniais/proxy"
 	"miniais/target"
 	"miniais/tracing"
@@ -71,6 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		p, err := proxy.New(proxy.Config{
 			ID: cfg.ID, PublicAddr: cfg.PublicAddr, TransportAddr: cfg.TransportAddr, DataDir: cfg.DataDir,
 			Secret: secret, Tracing: tp, Logger: log, MaxConcurrent: cfg.MaxConcurrent,
+			Metrics: metrics.New(metrics.Config{Role: cluster.RoleProxy, NodeID: cfg.ID, Off: !cfg.Metrics}),
 		})
 		if err != nil {
 			return err
@@ -82,6 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		DataDir: cfg.DataDir, Mountpaths: cfg.Mountpaths, Fsync: fsync, MaxObjectSize: cfg.MaxObjectSize,
 		Secret: secret, Tracing: tp, Logger: log,
 		MaxConcurrent: cfg.MaxConcurrent, StallTimeout: time.Duration(cfg.StallTimeout), UploadTimeout: time.Duration(cfg.UploadTimeout),
+		Metrics: metrics.New(metrics.Config{Role: cluster.RoleTarget, NodeID: cfg.ID, Off: !cfg.Metrics}),
 	})
 	if err != nil {
 		return err
