@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"miniais/cluster"
+	"miniais/internal/httpstat"
 	"miniais/tracing"
 )
 
@@ -28,7 +29,7 @@ func (n *Node) Middleware(h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		cw := &countingWriter{ResponseWriter: w}
+		cw := &httpstat.Writer{ResponseWriter: w}
 		var cr *countingReader
 		if r.Body != nil && r.Body != http.NoBody {
 			// A copy of the request: the server's own must keep its body
@@ -43,7 +44,7 @@ func (n *Node) Middleware(h http.Handler) http.Handler {
 		if cr != nil {
 			in = cr.n
 		}
-		n.observe(r, cw.status, time.Since(start), in, cw.n, w.Header().Get(tracing.ErrorKindHeader))
+		n.observe(r, cw.Status, time.Since(start), in, cw.Written, w.Header().Get(tracing.ErrorKindHeader))
 	})
 }
 
@@ -159,55 +160,3 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
-
-// countingWriter records the status and counts the body bytes written.
-type countingWriter struct {
-	http.ResponseWriter
-	status int
-	n      int64
-}
-
-// WriteHeader records the first final status.
-func (w *countingWriter) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write counts and writes.
-func (w *countingWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.n += int64(n)
-	return n, err
-}
-
-// ReadFrom keeps the wrapped writer's io.ReaderFrom (sendfile).
-func (w *countingWriter) ReadFrom(src io.Reader) (int64, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	var n int64
-	var err error
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		n, err = rf.ReadFrom(src)
-	} else {
-		n, err = io.Copy(w.ResponseWriter, src)
-	}
-	w.n += n
-	return n, err
-}
-
-// Flush flushes the wrapped writer if it can.
-func (w *countingWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Unwrap returns the wrapped writer (http.ResponseController).
-func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -3,7 +3,6 @@ package tracing
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"miniais/internal/httpstat"
 )
 
 // Handler wraps h so that every request runs in a SpanKindServer span.
@@ -171,7 +172,7 @@ func (s *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.next.ServeHTTP(w, r)
 		return
 	}
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &httpstat.Writer{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {
 			span.SetStatus(codes.Error, fmt.Sprint("panic: ", v))
@@ -181,12 +182,12 @@ func (s *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	s.next.ServeHTTP(sw, r)
 
-	status := sw.status
+	status := sw.Status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	attrs := make([]attribute.KeyValue, 0, 4)
-	attrs = append(attrs, semconv.HTTPResponseStatusCode(status), semconv.HTTPResponseBodySize(int(sw.written)))
+	attrs = append(attrs, semconv.HTTPResponseStatusCode(status), semconv.HTTPResponseBodySize(int(sw.Written)))
 	if route := routeOf(r.Pattern); route != "" {
 		attrs = append(attrs, semconv.HTTPRoute(route))
 	}
@@ -272,55 +273,3 @@ func splitHostPort(hp string) (string, int) {
 	n, _ := strconv.Atoi(port)
 	return host, n
 }
-
-// statusWriter records the status code and body size written through it.
-type statusWriter struct {
-	http.ResponseWriter
-	status  int
-	written int64
-}
-
-// WriteHeader records the first final status code.
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write writes to the wrapped ResponseWriter.
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.written += int64(n)
-	return n, err
-}
-
-// ReadFrom keeps the wrapped ResponseWriter's io.ReaderFrom (sendfile).
-func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	var n int64
-	var err error
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		n, err = rf.ReadFrom(src)
-	} else {
-		n, err = io.Copy(w.ResponseWriter, src)
-	}
-	w.written += n
-	return n, err
-}
-
-// Flush flushes the wrapped ResponseWriter if it can.
-func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Unwrap returns the wrapped ResponseWriter (for http.ResponseController).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
