@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/OneOfOne/xxhash"
 	ucli "github.com/urfave/cli/v2"
 	"go.opentelemetry.io/otel/attribute"
 
 	"miniais/api"
+	"miniais/checksum"
 	"miniais/cluster"
 )
 
@@ -200,9 +200,40 @@ func getToFile(r *runner, bck cluster.Bucket, obj, out string, overwrite bool, o
 	}
 	defer rc.Close()
 	r.setAttrs(attribute.Int64("ais.size", a.Size))
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".ais-*.tmp")
+	n, err := saveFile(out, overwrite, func(tmp io.Writer) (int64, error) {
+		w := tmp
+		var bar *progress
+		want := a.Size - opts.Offset
+		if opts.Length > 0 {
+			want = opts.Length
+		}
+		if a.Size >= 0 && want > progressThreshold && r.env.IsTerminal(r.stderr) {
+			bar = newProgress(r.stderr, "GET "+obj, want)
+			w = &progressWriter{w: tmp, p: bar}
+		}
+		n, err := copyVerified(w, rc, a, opts)
+		if bar != nil {
+			bar.finish()
+		}
+		if err != nil {
+			return n, fmt.Errorf("GET %s/%s: %w", bck, obj, err)
+		}
+		return n, nil
+	})
 	if err != nil {
 		return err
+	}
+	fmt.Fprintf(r.stdout, "GET %s/%s => %s (%s)\n", bck, obj, out, HumanSize(n))
+	return nil
+}
+
+// saveFile writes a file at out through fill, into a temporary file beside
+// it that is moved into place (place) only when fill succeeded; on any
+// failure nothing is left at out or beside it.
+func saveFile(out string, overwrite bool, fill func(io.Writer) (int64, error)) (int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".ais-*.tmp")
+	if err != nil {
+		return 0, err
 	}
 	done := false
 	defer func() {
@@ -211,37 +242,21 @@ func getToFile(r *runner, bck cluster.Bucket, obj, out string, overwrite bool, o
 			os.Remove(tmp.Name())
 		}
 	}()
-	var w io.Writer = tmp
-	var bar *progress
-	want := a.Size - opts.Offset
-	if opts.Length > 0 {
-		want = opts.Length
-	}
-	if a.Size >= 0 && want > progressThreshold && r.env.IsTerminal(r.stderr) {
-		bar = newProgress(r.stderr, "GET "+obj, want)
-	}
-	if bar != nil {
-		w = &progressWriter{w: tmp, p: bar}
-	}
-	n, err := copyVerified(w, rc, a, opts)
-	if bar != nil {
-		bar.finish()
-	}
+	n, err := fill(tmp)
 	if err != nil {
-		return fmt.Errorf("GET %s/%s: %w", bck, obj, err)
+		return n, err
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		return err
+		return n, err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return n, err
 	}
 	if err := place(tmp.Name(), out, overwrite); err != nil {
-		return err
+		return n, err
 	}
 	done = true
-	fmt.Fprintf(r.stdout, "GET %s/%s => %s (%s)\n", bck, obj, out, HumanSize(n))
-	return nil
+	return n, nil
 }
 
 // place moves tmp to out: with overwrite by rename, else by a hard link that
@@ -261,20 +276,27 @@ func place(tmp, out string, overwrite bool) error {
 	return os.Rename(tmp, out)
 }
 
-// copyVerified copies the object to w, checking its xxhash2 checksum when
-// the whole object is read.
+// copyVerified copies the object to w, checking its checksum, in whatever
+// of the seven types the cluster stored it, when the whole object is read.
+// An object stored without a checksum (type none) is copied unchecked.
 func copyVerified(w io.Writer, rc io.Reader, a *api.ObjectAttrs, opts api.GetOptions) (int64, error) {
 	whole := opts.Offset == 0 && opts.Length == 0
-	if !whole || a.Checksum.Type != cluster.ChecksumXXHash2 || a.Checksum.Value == "" {
+	if !whole || a.Checksum.Value == "" {
 		return io.Copy(w, rc)
 	}
-	h := xxhash.New64()
+	h, err := checksum.New(a.Checksum.Type)
+	if err != nil {
+		return 0, fmt.Errorf("cannot verify the object: %w", err)
+	}
+	if h == nil { // none
+		return io.Copy(w, rc)
+	}
 	n, err := io.Copy(io.MultiWriter(w, h), rc)
 	if err != nil {
 		return n, err
 	}
-	if got := fmt.Sprintf("%016x", h.Sum64()); got != a.Checksum.Value {
-		return n, cluster.Errorf(cluster.ErrChecksum, "received content has %s %s, the cluster says %s", cluster.ChecksumXXHash2, got, a.Checksum.Value)
+	if got := checksum.Value(h); !checksum.Equal(got, a.Checksum.Value) {
+		return n, cluster.Errorf(cluster.ErrChecksum, "received content has %s %s, the cluster says %s", a.Checksum.Type, got, a.Checksum.Value)
 	}
 	return n, nil
 }

@@ -560,34 +560,19 @@ func getArchived(r *runner, c *ucli.Context, bck cluster.Bucket, arch, member st
 		return err
 	}
 	defer rc.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".ais-*.tmp")
-	if err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	n, err := saveFile(out, yes, func(tmp io.Writer) (int64, error) {
+		n, err := io.Copy(tmp, rc)
+		if err == nil && size >= 0 && opts.Length == 0 && n != size-opts.Offset {
+			err = fmt.Errorf("received %d of %d bytes", n, size-opts.Offset)
 		}
-	}()
-	n, err := io.Copy(tmp, rc)
-	if err == nil && size >= 0 && opts.Length == 0 && n != size-opts.Offset {
-		err = fmt.Errorf("received %d of %d bytes", n, size-opts.Offset)
-	}
+		if err != nil {
+			return n, fmt.Errorf("GET %s/%s file %s: %w", bck, arch, member, err)
+		}
+		return n, nil
+	})
 	if err != nil {
-		return fmt.Errorf("GET %s/%s file %s: %w", bck, arch, member, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := place(tmp.Name(), out, yes); err != nil {
-		return err
-	}
-	done = true
 	fmt.Fprintf(r.stdout, "GET %s/%s/%s => %s (%s)\n", bck, arch, member, out, HumanSize(n))
 	return nil
 }
