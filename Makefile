@@ -72,5 +72,5 @@ compose-up: ## Run proxy, 3 targets and Jaeger in containers (playground/compose
 compose-down: ## Stop and remove the compose cluster, its network and volumes
 	playground/compose.sh down
 
-bench: ## Benchmark matrix vs a reference server (proxy, direct, tracing, notracing): one table with ratios, <5 min
+bench: ## Node CPU per operation and throughput, medians of 3 interleaved repeats: reference, via proxy (issue-16 goals), direct, durable; 4-6 min
 	bench/bench.sh

@@ -19,7 +19,9 @@
 //
 // Every Interval a line per operation kind shows the interval's ops/s,
 // MiB/s, latency min/avg/p50/p90/p99/max and errors; the final Report has
-// the same for the whole run. JSON prints both as JSON lines. Latencies are
+// the same for the whole run. JSON prints both as JSON lines. A Progress
+// counts the successful operations as they complete, for a caller that
+// measures a window of the run (the benchmark matrix). Latencies are
 // kept in a log-linear Histogram (constant memory, quantiles within about
 // 1.6%).
 package loader

@@ -65,6 +65,9 @@ type Config struct {
 	Out io.Writer
 	// JSON prints the interval reports as JSON lines.
 	JSON bool
+	// Progress, when set, counts every successful operation as it
+	// completes (PUT and GET together).
+	Progress *Progress
 }
 
 // Stats are the figures of one operation kind over a period.
@@ -370,6 +373,9 @@ func (r *run) record(i int, lat time.Duration, n int64, err error) {
 		s.ops++
 		s.bytes += n
 		s.hist.Record(lat)
+	}
+	if err == nil && r.cfg.Progress != nil {
+		r.cfg.Progress.add(n)
 	}
 }
 

@@ -40,10 +40,11 @@ func TestRunAgainstReference(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
+			var prog loader.Progress
 			rep, err := loader.Run(context.Background(), loader.Config{
 				Client: c, Bucket: bck, MaxOps: 200, Workers: 4, PctPut: tt.pctPut,
 				MinSize: 1, MaxSize: 8 << 10, Seed: 7, GetOrder: tt.order, Cleanup: tt.cleanup,
-				Interval: time.Millisecond, Out: &out,
+				Interval: time.Millisecond, Out: &out, Progress: &prog,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -53,6 +54,9 @@ func TestRunAgainstReference(t *testing.T) {
 			}
 			if n := rep.Put.Ops + rep.Get.Ops; n != 200 {
 				t.Errorf("%d operations, want 200", n)
+			}
+			if ops, bytes := prog.Load(); ops != rep.Put.Ops+rep.Get.Ops || bytes != rep.Put.Bytes+rep.Get.Bytes {
+				t.Errorf("progress %d ops, %d bytes; report %d ops, %d bytes", ops, bytes, rep.Put.Ops+rep.Get.Ops, rep.Put.Bytes+rep.Get.Bytes)
 			}
 			if tt.pctPut == 100 && rep.Get.Ops != 0 {
 				t.Errorf("%d GETs with pctput 100", rep.Get.Ops)

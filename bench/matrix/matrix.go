@@ -1,42 +1,68 @@
 // Package matrix runs miniais's benchmark matrix (`make bench`): on this
-// machine, in one run, a fresh system per configuration, the load generator
-// (bench/loader) PUTs and then GETs objects of each size with a fixed number
-// of workers, and one table compares the throughputs as ratios measured in
-// the same run.
+// machine, in one run, the load generator (bench/loader, in this process)
+// PUTs and then GETs objects of each size with a fixed number of workers
+// against several systems, and tables compare the node CPU time per
+// operation and the throughput, as medians of interleaved repeats.
 //
 // # Rows
 //
+// A row is a system and a way of sending requests to it. The default rows
+// are the issue's table and its baselines:
+//
 //   - reference: bench/refserver, the baseline (not miniais);
 //   - via proxy: miniais, 1 proxy and 2 targets with 2 mountpaths each,
-//     tracing compiled in but off, the client following the proxy's
-//     redirect; its ratio is to the reference;
+//     tracing compiled in but off, a standard client following the
+//     proxy's redirect; compared with the reference;
 //   - direct: the same cluster, the client routing to the owner itself;
-//     ratio to the reference;
-//   - trace 1.0 and trace 0.01: a fresh cluster exporting to a real Jaeger
-//     (a local process) with that sampling probability, via the proxy;
-//     ratio to "via proxy" (tracing off);
-//   - notracing build: aisnode built with -tags notracing, via the proxy;
-//     the ratio shown is "via proxy" over it, the cost of tracing that is
-//     compiled in but off;
-//   - metrics off: AIS_METRICS=off, via the proxy; the ratio shown is "via
-//     proxy" over it, the cost of counting every request for /metrics;
-//   - 0.01 + tail rule: trace 0.01 with the tail rule on (traces of errors
-//     and of requests over 50 ms kept); ratio to trace 0.01.
+//     compared with the reference;
+//   - durable via proxy: a second cluster of the same shape with
+//     -fsync=always (the nodes' default), PUT only; compared with via
+//     proxy (Config.Fsync, default never, is the policy of the others).
+//
+// More rows on request (Config.Rows): trace 1.0 and trace 0.01 (a cluster
+// exporting to a real Jaeger, a local process, with that sampling
+// probability; over via proxy), 0.01 + tail rule (over trace 0.01), the
+// notracing build and metrics off (via proxy over them: the cost of
+// tracing compiled in but off, and of counting every request).
+//
+// # Method
 //
 // Every system runs on 127.0.0.1 on free ports, under one work directory,
-// with the same -fsync policy; processes are stopped by PID and the
-// directory removed at the end, not between systems (on an ext4 without a
-// journal, such as this machine's, creating a file costs up to a
-// millisecond of kernel CPU for 30 s after many files were deleted: the
-// inode allocator skips recently deleted inodes one by one). Between cells
-// the driver calls sync(2), so that one cell's dirty pages are not written
+// all of them for the whole run (idle while another is measured), so that
+// the rows can be interleaved: each repeat measures, size by size, the PUT
+// cell of every row and then the GET cell of every row, in the order of
+// Config.Rows in even repeats and reversed in odd ones (ABC CBA ABC), so
+// that order effects fall on every row alike. GETs read objects that the
+// row's PUT cells wrote, one bucket per object size. Before a cell the
+// driver calls sync(2), so that one cell's dirty pages are not written
 // back during the next.
+//
+// A cell runs the load for Config.Duration; its figures come from a window
+// that leaves out Config.Warmup at the start and Config.Cooldown at the
+// end: the operations completed in the window (loader.Progress), the bytes
+// they moved and the CPU time (user + system, /proc/PID/stat) that the
+// system's node processes used in it, summed over the nodes: the proxy
+// and the targets, or the reference server; never the load generator or
+// Jaeger. CPU per operation is that sum over the window's operations; it
+// is disturbed by other load on the machine much less than throughput. It
+// leaves out the kernel's own threads: without fsync the flusher threads
+// (or the sync(2) between cells) write the dirty pages back, uncounted,
+// while with -fsync=always the node's fsync does, counted. The tables show
+// the median over the repeats and the spread (min-max).
+//
+// Processes are stopped by PID and the work directory removed at the end,
+// not between systems (on an ext4 without a journal, such as this
+// machine's, creating a file costs up to a millisecond of kernel CPU for
+// 30 s after many files were deleted: the inode allocator skips recently
+// deleted inodes one by one).
 //
 // # Memory
 //
-// On the "via proxy" cluster the driver also reports each node's RSS when
-// idle, and the largest RSS growth of a target while 64 workers GET 16 MiB
-// objects for one cell's duration.
+// Each node's RSS is read once every system has started and before any
+// load (idle), and its peak RSS (VmHWM) at the end. With 16 MiB objects in
+// Config.Sizes the driver also reports the largest RSS growth of a target
+// of the via proxy cluster while 64 workers GET 16 MiB objects for one
+// cell's duration.
 package matrix
 
 import (
@@ -48,18 +74,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"miniais/api"
 	"miniais/bench/loader"
-	"miniais/cluster"
 )
 
 // Config is one run of the matrix. Zero fields take the defaults of the
-// issue's fixed matrix.
+// issue's table.
 type Config struct {
 	// BinDir holds aisnode, aisnode-notracing and refserver.
 	BinDir string
@@ -68,26 +89,33 @@ type Config struct {
 	TempDir string
 	// JaegerBin is the Jaeger all-in-one binary (for the trace rows).
 	JaegerBin string
-	// Duration is the length of each cell (default 3s).
-	Duration time.Duration
+	// Duration is the length of each cell (default 3s), Warmup and
+	// Cooldown (default 500ms each) the parts of it left out of the
+	// figures.
+	Duration, Warmup, Cooldown time.Duration
+	// Repeats is the number of times every cell is measured (default 3).
+	Repeats int
 	// Workers is the number of concurrent requests (default 16).
 	Workers int
-	// Sizes are the object sizes (default 4 KiB, 64 KiB, 1 MiB, 16 MiB).
+	// Sizes are the object sizes (default 4 KiB, 64 KiB, 1 MiB).
 	Sizes []int64
-	// Fsync is the durability policy of every system: "never" (default)
-	// or "always".
+	// Fsync is the durability policy of every system but the durable row's
+	// (which is always "always"): "never" (default) or "always".
 	Fsync string
 	// Targets and Mountpaths shape the cluster (default 2 and 2).
 	Targets, Mountpaths int
-	// Rows selects rows by key (default all): ref, proxy, direct, trace1,
-	// trace001, tail001, notracing, nometrics.
+	// Rows selects rows by key, in the order of measurement in the first
+	// repeat (default ref, proxy, direct, durable); the keys are the Row
+	// constants.
 	Rows []string
-	// ProfileDir, when set, gets a CPU profile of every miniais node for
-	// every cell (nodes run with -pprof).
+	// ProfileDir, when set, gets a CPU profile of every miniais node over
+	// every cell's window (nodes run with -pprof; the profiler's own cost
+	// is then in the CPU figures).
 	ProfileDir string
-	// Memory measures RSS on the "via proxy" cluster.
+	// Memory measures RSS.
 	Memory bool
-	// Out receives progress and the table; JSONOut, when set, the results.
+	// Out receives progress and the tables; JSONOut, when set, every
+	// sample as JSON.
 	Out     io.Writer
 	JSONOut string
 }
@@ -96,11 +124,20 @@ func (c *Config) setDefaults() {
 	if c.Duration <= 0 {
 		c.Duration = 3 * time.Second
 	}
+	if c.Warmup <= 0 {
+		c.Warmup = 500 * time.Millisecond
+	}
+	if c.Cooldown <= 0 {
+		c.Cooldown = 500 * time.Millisecond
+	}
+	if c.Repeats <= 0 {
+		c.Repeats = 3
+	}
 	if c.Workers <= 0 {
 		c.Workers = 16
 	}
 	if len(c.Sizes) == 0 {
-		c.Sizes = []int64{4 << 10, 64 << 10, 1 << 20, 16 << 20}
+		c.Sizes = []int64{4 << 10, 64 << 10, 1 << 20}
 	}
 	if c.Fsync == "" {
 		c.Fsync = "never"
@@ -112,11 +149,26 @@ func (c *Config) setDefaults() {
 		c.Mountpaths = 2
 	}
 	if len(c.Rows) == 0 {
-		c.Rows = []string{RowRef, RowProxy, RowDirect, RowNoTracing, RowNoMetrics, RowTrace001, RowTail001, RowTrace1}
+		c.Rows = DefaultRows
 	}
 	if c.Out == nil {
 		c.Out = io.Discard
 	}
+}
+
+func (c *Config) validate() error {
+	if w := c.Duration - c.Warmup - c.Cooldown; w < 500*time.Millisecond {
+		return fmt.Errorf("a cell of %s leaves a window of %s after warm-up and cool-down: want at least 500ms", c.Duration, w)
+	}
+	for i, r := range c.Rows {
+		if spec(r) == nil {
+			return fmt.Errorf("unknown row %q (rows: %s)", r, rowKeys())
+		}
+		if slices.Contains(c.Rows[:i], r) {
+			return fmt.Errorf("row %q given twice", r)
+		}
+	}
+	return nil
 }
 
 // Row keys.
@@ -124,6 +176,7 @@ const (
 	RowRef       = "ref"
 	RowProxy     = "proxy"
 	RowDirect    = "direct"
+	RowDurable   = "durable"
 	RowTrace1    = "trace1"
 	RowTrace001  = "trace001"
 	RowNoTracing = "notracing"
@@ -131,78 +184,159 @@ const (
 	RowTail001   = "tail001"
 )
 
-var rowTitles = map[string]string{
-	RowRef: "reference", RowProxy: "via proxy", RowDirect: "direct",
-	RowTrace1: "trace 1.0", RowTrace001: "trace 0.01", RowNoTracing: "notracing build",
-	RowNoMetrics: "metrics off", RowTail001: "0.01 + tail rule",
+// DefaultRows are the rows of a run without Config.Rows: the issue's
+// table (via proxy), its baselines and the durable PUTs.
+var DefaultRows = []string{RowRef, RowProxy, RowDirect, RowDurable}
+
+// rowSpec says how a row is measured and compared.
+type rowSpec struct {
+	key, title string
+	// system is the name of the system the row runs on (see startSystem).
+	system string
+	// direct: the client routes to the owner itself.
+	direct bool
+	// putOnly: no GET cells (the durable row: a GET does not fsync).
+	putOnly bool
+	// base is the row this one is compared with; inverse shows
+	// base/this instead of this/base.
+	base    string
+	inverse bool
 }
 
-// system is a configuration of servers and the rows measured on it.
-type system struct {
-	name string
-	rows []string
+// rowSpecs are the rows in the order of the tables' columns.
+var rowSpecs = []rowSpec{
+	{key: RowRef, title: "reference", system: "reference"},
+	{key: RowProxy, title: "via proxy", system: "miniais", base: RowRef},
+	{key: RowDirect, title: "direct", system: "miniais", direct: true, base: RowRef},
+	{key: RowDurable, title: "durable via proxy", system: "durable", putOnly: true, base: RowProxy},
+	{key: RowTrace1, title: "trace 1.0", system: "trace1", base: RowProxy},
+	{key: RowTrace001, title: "trace 0.01", system: "trace001", base: RowProxy},
+	{key: RowTail001, title: "0.01 + tail rule", system: "tail001", base: RowTrace001},
+	{key: RowNoTracing, title: "notracing build", system: "notracing", base: RowProxy, inverse: true},
+	{key: RowNoMetrics, title: "metrics off", system: "nometrics", base: RowProxy, inverse: true},
 }
 
-var systems = []system{
-	{"reference", []string{RowRef}},
-	{"miniais", []string{RowProxy, RowDirect}},
-	{"notracing", []string{RowNoTracing}},
-	{"nometrics", []string{RowNoMetrics}},
-	{"trace001", []string{RowTrace001}},
-	{"tail001", []string{RowTail001}},
-	{"trace1", []string{RowTrace1}},
-}
-
-// Cell is the result of one row, size and operation.
-type Cell struct {
-	Row  string       `json:"row"`
-	Size int64        `json:"size"`
-	Op   string       `json:"op"`
-	St   loader.Stats `json:"stats"`
-	// CPUPerOp is the CPU time the servers (all nodes) used per
-	// successful operation: a figure that other load on the machine
-	// disturbs less than throughput.
-	CPUPerOp time.Duration `json:"cpu_per_op_ns"`
-}
-
-// Memory are the RSS figures, in bytes.
-type Memory struct {
-	IdleProxy       int64 `json:"idle_proxy_rss"`
-	IdleTarget      int64 `json:"idle_target_rss"`
-	GetGrowth       int64 `json:"get16m_x64_target_rss_growth"`
-	GetBaseline     int64 `json:"get16m_x64_target_rss_baseline"`
-	GetMiBPerSecond float64
-}
-
-// Results are everything a run measured.
-type Results struct {
-	Cells   []Cell    `json:"cells"`
-	Memory  *Memory   `json:"memory,omitempty"`
-	Started time.Time `json:"started"`
-	Took    time.Duration
-	Config  struct {
-		Duration        time.Duration
-		Workers         int
-		Fsync           string
-		Targets, Mpaths int
-	}
-}
-
-func (r *Results) get(row string, size int64, op string) *Cell {
-	for i := range r.Cells {
-		if c := &r.Cells[i]; c.Row == row && c.Size == size && c.Op == op {
-			return c
+func spec(row string) *rowSpec {
+	for i := range rowSpecs {
+		if rowSpecs[i].key == row {
+			return &rowSpecs[i]
 		}
 	}
 	return nil
 }
 
-// Run runs the matrix and prints the table to cfg.Out.
+func rowKeys() []string {
+	var ks []string
+	for _, r := range rowSpecs {
+		ks = append(ks, r.key)
+	}
+	return ks
+}
+
+func title(row string) string {
+	if s := spec(row); s != nil {
+		return s.title
+	}
+	return row
+}
+
+// Cell is one measurement of one row, size and operation.
+type Cell struct {
+	Row    string `json:"row"`
+	Size   int64  `json:"size"`
+	Op     string `json:"op"`
+	Repeat int    `json:"repeat"`
+	// St are the load generator's figures over the whole cell (latency,
+	// errors).
+	St loader.Stats `json:"stats"`
+	// Window is what the cell's figures are computed from.
+	Window Window `json:"window"`
+	// CPUPerOp is Window.CPU over Window.Ops (0 when no operation
+	// completed in the window).
+	CPUPerOp time.Duration `json:"cpu_per_op_ns"`
+	// MiBPerSec is the window's throughput.
+	MiBPerSec float64 `json:"mib_per_sec"`
+}
+
+// Window is the middle of a cell, between warm-up and cool-down.
+type Window struct {
+	Elapsed time.Duration `json:"elapsed_ns"`
+	// Ops and Bytes are the successful operations completed in the
+	// window and their bytes.
+	Ops   int64 `json:"ops"`
+	Bytes int64 `json:"bytes"`
+	// CPU is the user + system time of all the system's node processes,
+	// SysCPU the system (kernel) part of it.
+	CPU    time.Duration `json:"cpu_ns"`
+	SysCPU time.Duration `json:"sys_cpu_ns"`
+	// Nodes are the same per node process.
+	Nodes []NodeCPU `json:"nodes"`
+}
+
+// NodeCPU is one node's CPU time in a window.
+type NodeCPU struct {
+	Node   string        `json:"node"`
+	CPU    time.Duration `json:"cpu_ns"`
+	SysCPU time.Duration `json:"sys_cpu_ns"`
+}
+
+// NodeMemory is one node's RSS, in bytes.
+type NodeMemory struct {
+	System string `json:"system"`
+	Node   string `json:"node"`
+	// Idle is the RSS once every system has started, before any load.
+	Idle int64 `json:"idle_rss"`
+	// Peak is the largest RSS of the process's life, read at the end.
+	Peak int64 `json:"peak_rss"`
+}
+
+// BigGet is the memory test: 64 workers GET 16 MiB objects via the proxy.
+type BigGet struct {
+	Growth    int64   `json:"target_rss_growth"`
+	Baseline  int64   `json:"target_rss_baseline"`
+	MiBPerSec float64 `json:"mib_per_sec"`
+}
+
+// Results are everything a run measured.
+type Results struct {
+	Cells   []Cell       `json:"cells"`
+	Memory  []NodeMemory `json:"memory,omitempty"`
+	BigGet  *BigGet      `json:"big_get,omitempty"`
+	Started time.Time    `json:"started"`
+	Took    time.Duration
+	Config  struct {
+		Duration, Warmup, Cooldown time.Duration
+		Repeats, Workers           int
+		Fsync                      string
+		Targets, Mpaths            int
+		Rows                       []string
+		Sizes                      []int64
+	}
+}
+
+// samples returns the cells of row, size and op that completed an
+// operation in their window, in the order of their repeats.
+func (r *Results) samples(row string, size int64, op string) []*Cell {
+	var cs []*Cell
+	for i := range r.Cells {
+		if c := &r.Cells[i]; c.Row == row && c.Size == size && c.Op == op && c.Window.Ops > 0 {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// Run runs the matrix and prints the tables to cfg.Out.
 func Run(ctx context.Context, cfg Config) (*Results, error) {
 	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	res := &Results{Started: time.Now()}
-	res.Config.Duration, res.Config.Workers, res.Config.Fsync = cfg.Duration, cfg.Workers, cfg.Fsync
-	res.Config.Targets, res.Config.Mpaths = cfg.Targets, cfg.Mountpaths
+	rc := &res.Config
+	rc.Duration, rc.Warmup, rc.Cooldown = cfg.Duration, cfg.Warmup, cfg.Cooldown
+	rc.Repeats, rc.Workers, rc.Fsync = cfg.Repeats, cfg.Workers, cfg.Fsync
+	rc.Targets, rc.Mpaths, rc.Rows, rc.Sizes = cfg.Targets, cfg.Mountpaths, cfg.Rows, cfg.Sizes
 	waitForDeletions(ctx, cfg.TempDir, cfg.Out)
 	workDir, err := os.MkdirTemp(cfg.TempDir, "miniais-bench-")
 	if err != nil {
@@ -217,74 +351,98 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			return nil, err
 		}
 	}
+	// Start every system the rows need, in the order of rowSpecs.
 	var jaeger *jaegerProc
 	defer func() {
 		if jaeger != nil {
 			stopProcess(jaeger.Process)
 		}
 	}()
-	for _, sys := range systems {
-		var rows []string
-		for _, r := range sys.rows {
-			if slices.Contains(cfg.Rows, r) {
-				rows = append(rows, r)
-			}
+	systems := map[string]*servers{}
+	var sysOrder []string
+	defer func() {
+		for _, s := range systems {
+			s.stop()
 		}
-		if len(rows) == 0 {
+	}()
+	for _, rs := range rowSpecs {
+		if !slices.Contains(cfg.Rows, rs.key) || systems[rs.system] != nil {
 			continue
 		}
-		dir := filepath.Join(workDir, sys.name)
-		var env []string
-		bin := filepath.Join(cfg.BinDir, "aisnode")
-		switch sys.name {
-		case "notracing":
-			bin = filepath.Join(cfg.BinDir, "aisnode-notracing")
-			env = []string{"AIS_TRACING_ENDPOINT="}
-		case "trace1", "trace001", "tail001":
-			if jaeger == nil {
-				j, err := startJaeger(ctx, cfg.JaegerBin, workDir)
+		fmt.Fprintf(cfg.Out, "# %s: starting\n", rs.system)
+		srv, err := startSystem(ctx, &cfg, rs.system, filepath.Join(workDir, rs.system), &jaeger)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", rs.system, err)
+		}
+		systems[rs.system] = srv
+		sysOrder = append(sysOrder, rs.system)
+	}
+	if cfg.Memory {
+		time.Sleep(time.Second) // let start-up work (first heartbeats, map pushes) settle
+		for _, name := range sysOrder {
+			for _, p := range systems[name].procs {
+				rss, _, err := memory(p.PID())
 				if err != nil {
-					return res, fmt.Errorf("jaeger: %w", err)
+					return res, fmt.Errorf("%s %s: %w", name, p.Name(), err)
 				}
-				jaeger = j
+				res.Memory = append(res.Memory, NodeMemory{System: name, Node: p.Name(), Idle: rss})
 			}
-			prob := "1.0"
-			if sys.name == "trace001" {
-				prob = "0.01"
+		}
+	}
+	// written[row][size] are the objects the row's PUT cells wrote.
+	written := map[string]map[int64][]string{}
+	for _, r := range cfg.Rows {
+		written[r] = map[int64][]string{}
+	}
+	for rep := range cfg.Repeats {
+		fmt.Fprintf(cfg.Out, "# repeat %d of %d\n", rep+1, cfg.Repeats)
+		for _, size := range cfg.Sizes {
+			for _, op := range []string{loader.OpPut, loader.OpGet} {
+				for _, row := range order(cfg.Rows, rep) {
+					rs := spec(row)
+					if op == loader.OpGet && rs.putOnly {
+						continue
+					}
+					lc := loader.Config{PctPut: 100, Prefix: fmt.Sprintf("%s/r%d/", row, rep)}
+					if op == loader.OpGet {
+						lc = loader.Config{PctPut: 0, Names: written[row][size]}
+						if len(lc.Names) == 0 {
+							return res, fmt.Errorf("%s GET %s: no objects to read", title(row), loader.FormatSize(size))
+						}
+					}
+					c, names, err := cell(ctx, &cfg, systems[rs.system], rs, size, rep, lc)
+					if err != nil {
+						return res, err
+					}
+					res.Cells = append(res.Cells, c)
+					if op == loader.OpPut {
+						if len(names) == 0 {
+							return res, fmt.Errorf("%s PUT %s: nothing written: %s", title(row), loader.FormatSize(size), c.St.FirstError)
+						}
+						written[row][size] = append(written[row][size], names...)
+					}
+				}
 			}
-			env = []string{"AIS_TRACING_ENDPOINT=" + jaeger.otlp, "AIS_TRACING_SAMPLING_PROBABILITY=" + prob}
-			if sys.name == "tail001" {
-				// Keep the traces of requests over 50 ms (and of errors).
-				env = []string{"AIS_TRACING_ENDPOINT=" + jaeger.otlp, "AIS_TRACING_SAMPLING_PROBABILITY=0.01", "AIS_TRACING_TAIL_LATENCY=50ms"}
+		}
+	}
+	if big := written[RowProxy][16<<20]; cfg.Memory && len(big) > 0 {
+		res.BigGet = &BigGet{}
+		if err := memoryTest(ctx, &cfg, systems["miniais"], big, res.BigGet); err != nil {
+			return res, err
+		}
+	}
+	for i := range res.Memory {
+		m := &res.Memory[i]
+		for _, p := range systems[m.System].procs {
+			if p.Name() == m.Node {
+				if _, peak, err := memory(p.PID()); err == nil {
+					m.Peak = peak
+				}
 			}
-		default:
-			env = []string{"AIS_TRACING_ENDPOINT="}
-		}
-		if sys.name == "nometrics" {
-			env = append(env, "AIS_METRICS=off")
-		}
-		fmt.Fprintf(cfg.Out, "# %s: starting\n", sys.name)
-		var srv *servers
-		var err error
-		if sys.name == "reference" {
-			srv, err = startRef(ctx, &cfg, dir)
-		} else {
-			srv, err = startCluster(ctx, &cfg, bin, dir, env)
-		}
-		if err != nil {
-			return res, fmt.Errorf("%s: %w", sys.name, err)
-		}
-		err = runSystem(ctx, &cfg, srv, rows, res)
-		srv.stop()
-		// The data stays until the end: on an ext4 without a journal,
-		// creating files is slow for 30 s after many were deleted
-		// (the allocator skips recently deleted inodes one by one).
-		if err != nil {
-			return res, fmt.Errorf("%s: %w", sys.name, err)
 		}
 	}
 	res.Took = time.Since(res.Started)
-	PrintTable(cfg.Out, res, cfg.Sizes)
+	PrintTables(cfg.Out, res)
 	if cfg.JSONOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(cfg.JSONOut, b, 0o644); err != nil {
@@ -294,213 +452,41 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	return res, nil
 }
 
-// runSystem measures rows on srv.
-func runSystem(ctx context.Context, cfg *Config, srv *servers, rows []string, res *Results) error {
-	if cfg.Memory && slices.Contains(rows, RowProxy) {
-		time.Sleep(time.Second)
-		res.Memory = &Memory{}
-		res.Memory.IdleProxy, _ = rss(srv.proxy.PID())
-		for _, t := range srv.targets {
-			r, _ := rss(t.PID())
-			res.Memory.IdleTarget = max(res.Memory.IdleTarget, r)
-		}
+// startSystem starts the system called name under dir; the trace systems
+// start the Jaeger process on first use and keep it in *jaeger.
+func startSystem(ctx context.Context, cfg *Config, name, dir string, jaeger **jaegerProc) (*servers, error) {
+	if name == "reference" {
+		return startRef(ctx, cfg, dir)
 	}
-	var big []string // 16 MiB objects, for the memory test
-	for _, row := range rows {
-		var opts []api.Option
-		if row == RowDirect {
-			opts = append(opts, api.WithDirectRouting())
-		}
-		c := api.NewClient(srv.endpoint, opts...)
-		for _, size := range cfg.Sizes {
-			prefix := fmt.Sprintf("%s/%s/", row, loader.FormatSize(size))
-			put, err := cell(ctx, cfg, srv, c, row, size, loader.Config{PctPut: 100, Prefix: prefix})
+	bin := filepath.Join(cfg.BinDir, "aisnode")
+	env := []string{"AIS_TRACING_ENDPOINT="}
+	fsync := cfg.Fsync
+	switch name {
+	case "durable":
+		fsync = "always"
+	case "notracing":
+		bin = filepath.Join(cfg.BinDir, "aisnode-notracing")
+	case "nometrics":
+		env = append(env, "AIS_METRICS=off")
+	case "trace1", "trace001", "tail001":
+		if *jaeger == nil {
+			j, err := startJaeger(ctx, cfg.JaegerBin, filepath.Dir(dir))
 			if err != nil {
-				return err
+				return nil, fmt.Errorf("jaeger: %w", err)
 			}
-			res.Cells = append(res.Cells, put.cell)
-			if len(put.Written) == 0 {
-				return fmt.Errorf("%s PUT %s: nothing written: %s", row, loader.FormatSize(size), put.Put.FirstError)
-			}
-			get, err := cell(ctx, cfg, srv, c, row, size, loader.Config{PctPut: 0, Prefix: prefix, Names: put.Written})
-			if err != nil {
-				return err
-			}
-			res.Cells = append(res.Cells, get.cell)
-			if size == 16<<20 && big == nil {
-				big = put.Written
-			}
+			*jaeger = j
+		}
+		prob := "1.0"
+		if name != "trace1" {
+			prob = "0.01"
+		}
+		env = []string{"AIS_TRACING_ENDPOINT=" + (*jaeger).otlp, "AIS_TRACING_SAMPLING_PROBABILITY=" + prob}
+		if name == "tail001" {
+			// Keep the traces of requests over 50 ms (and of errors).
+			env = append(env, "AIS_TRACING_TAIL_LATENCY=50ms")
 		}
 	}
-	if cfg.Memory && slices.Contains(rows, RowProxy) && len(big) > 0 {
-		return memoryTest(ctx, cfg, srv, big, res.Memory)
-	}
-	return nil
-}
-
-// cellReport is a loader report and the cell it makes.
-type cellReport struct {
-	*loader.Report
-	cell Cell
-}
-
-// cell runs one load cell, after a sync(2), and prints its line.
-func cell(ctx context.Context, cfg *Config, srv *servers, c *api.Client, row string, size int64, lc loader.Config) (*cellReport, error) {
-	syscall.Sync()
-	lc.Client, lc.Bucket = c, cluster.NewBucket("bench")
-	lc.Duration, lc.Workers = cfg.Duration, cfg.Workers
-	lc.MinSize, lc.MaxSize, lc.Seed = size, size, 1
-	op := loader.OpGet
-	if lc.PctPut > 0 {
-		op = loader.OpPut
-	}
-	wait := func() {}
-	if cfg.ProfileDir != "" && len(srv.pprof) > 0 {
-		wait = srv.profile(ctx, cfg.ProfileDir, fmt.Sprintf("%s-%s-%s", row, op, loader.FormatSize(size)), cfg.Duration-500*time.Millisecond)
-	}
-	cpu0 := srv.serverCPU()
-	rep, err := loader.Run(ctx, lc)
-	cpu := srv.serverCPU() - cpu0
-	wait()
-	if err != nil {
-		return nil, fmt.Errorf("%s %s %s: %w", row, op, loader.FormatSize(size), err)
-	}
-	st := rep.Put
-	if op == loader.OpGet {
-		st = rep.Get
-	}
-	cr := &cellReport{Report: rep, cell: Cell{Row: row, Size: size, Op: op, St: st}}
-	if st.Ops > 0 {
-		cr.cell.CPUPerOp = cpu / time.Duration(st.Ops)
-	}
-	fmt.Fprintf(cfg.Out, "%-16s %-6s %s  cpu/op %s\n", rowTitles[row], loader.FormatSize(size), loader.FormatStats(st), cr.cell.CPUPerOp.Round(time.Microsecond))
-	return cr, nil
-}
-
-// memoryTest GETs 16 MiB objects with 64 workers and records the largest
-// RSS growth of a target.
-func memoryTest(ctx context.Context, cfg *Config, srv *servers, names []string, mem *Memory) error {
-	syscall.Sync()
-	base := map[int]int64{}
-	for _, t := range srv.targets {
-		base[t.PID()], _ = rss(t.PID())
-		mem.GetBaseline = max(mem.GetBaseline, base[t.PID()])
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			for pid, b := range base {
-				if r, err := rss(pid); err == nil {
-					mem.GetGrowth = max(mem.GetGrowth, r-b)
-				}
-			}
-		}
-	}()
-	rep, err := loader.Run(ctx, loader.Config{
-		Client: api.NewClient(srv.endpoint), Bucket: cluster.NewBucket("bench"),
-		Duration: cfg.Duration, Workers: 64, PctPut: 0, Names: names, Seed: 1,
-	})
-	close(stop)
-	wg.Wait()
-	if err != nil {
-		return fmt.Errorf("memory test: %w", err)
-	}
-	mem.GetMiBPerSecond = rep.Get.MiBPerSec
-	fmt.Fprintf(cfg.Out, "%-16s %-6s %s\n", "64 x GET", "16MiB", loader.FormatStats(rep.Get))
-	return nil
-}
-
-// column is one row of the matrix as a table column, compared with base.
-type column struct {
-	row, base string
-}
-
-var columns = []column{
-	{RowRef, ""}, {RowProxy, RowRef}, {RowDirect, RowRef},
-	{RowTrace1, RowProxy}, {RowTrace001, RowProxy}, {RowTail001, RowTrace001}, {RowNoTracing, RowProxy}, {RowNoMetrics, RowProxy},
-}
-
-// PrintTable prints the results as two Markdown tables: throughput with
-// ratios, and the servers' CPU time per operation with ratios.
-func PrintTable(w io.Writer, res *Results, sizes []int64) {
-	var present []column
-	for _, c := range columns {
-		if slices.ContainsFunc(res.Cells, func(cl Cell) bool { return cl.Row == c.row }) {
-			present = append(present, c)
-		}
-	}
-	fmt.Fprintf(w, "\nThroughput in MiB/s, %d workers, %s per cell, -fsync=%s, %d targets x %d mountpaths. In parentheses: "+
-		"via proxy and direct over the reference; trace rows over via proxy (tracing off), the tail rule over trace 0.01; via proxy over the notracing build and over metrics off.\n\n",
-		res.Config.Workers, res.Config.Duration, res.Config.Fsync, res.Config.Targets, res.Config.Mpaths)
-	table(w, res, sizes, present, func(c *Cell) float64 { return c.St.MiBPerSec }, "%.0f")
-	fmt.Fprintf(w, "\nServer CPU time per operation in µs (all server processes; less disturbed by other load). In parentheses: "+
-		"the cost over the reference; trace rows over via proxy, the tail rule over trace 0.01; via proxy over the notracing build and over metrics off.\n\n")
-	table(w, res, sizes, present, func(c *Cell) float64 { return float64(c.CPUPerOp.Microseconds()) }, "%.0f")
-	if m := res.Memory; m != nil {
-		fmt.Fprintf(w, "\nMemory: idle RSS proxy %.1f MiB, target %.1f MiB.", mib(m.IdleProxy), mib(m.IdleTarget))
-		if m.GetBaseline > 0 {
-			fmt.Fprintf(w, " 64 concurrent GETs of 16 MiB objects (%.0f MiB/s) raise a target's RSS by %.1f MiB (from %.1f MiB).",
-				m.GetMiBPerSecond, mib(m.GetGrowth), mib(m.GetBaseline))
-		}
-		fmt.Fprintln(w)
-	}
-	for _, c := range res.Cells {
-		if c.St.Errors > 0 {
-			fmt.Fprintf(w, "error: %s %s %s: %d errors, first: %s\n", rowTitles[c.Row], c.Op, loader.FormatSize(c.Size), c.St.Errors, c.St.FirstError)
-		}
-	}
-	fmt.Fprintf(w, "\nMatrix took %s.\n", res.Took.Round(time.Second))
-}
-
-// table prints one metric with the ratio this/base, except for the
-// notracing and metrics-off columns, which show base/this (via proxy over
-// the notracing build, over metrics off: the effect of tracing compiled in
-// but off, and of counting every request).
-func table(w io.Writer, res *Results, sizes []int64, cols []column, metric func(*Cell) float64, format string) {
-	var b strings.Builder
-	b.WriteString("| size | op |")
-	for _, c := range cols {
-		fmt.Fprintf(&b, " %s |", rowTitles[c.row])
-	}
-	b.WriteString("\n|---|---|")
-	for range cols {
-		b.WriteString("---:|")
-	}
-	b.WriteByte('\n')
-	for _, size := range sizes {
-		for _, op := range []string{loader.OpPut, loader.OpGet} {
-			fmt.Fprintf(&b, "| %s | %s |", loader.FormatSize(size), op)
-			for _, c := range cols {
-				cl := res.get(c.row, size, op)
-				if cl == nil {
-					b.WriteString(" - |")
-					continue
-				}
-				v := metric(cl)
-				fmt.Fprintf(&b, " "+format, v)
-				if base := res.get(c.base, size, op); base != nil && metric(base) > 0 && v > 0 {
-					ratio := v / metric(base)
-					if c.row == RowNoTracing || c.row == RowNoMetrics {
-						ratio = 1 / ratio
-					}
-					fmt.Fprintf(&b, " (%.2fx)", ratio)
-				}
-				b.WriteString(" |")
-			}
-			b.WriteByte('\n')
-		}
-	}
-	io.WriteString(w, b.String())
+	return startCluster(ctx, cfg, bin, dir, fsync, env)
 }
 
 // deletionQuiet is how long after deleting many files this machine's ext4

@@ -55,9 +55,10 @@ func startRef(ctx context.Context, cfg *Config, dir string) (*servers, error) {
 }
 
 // startCluster starts 1 proxy and cfg.Targets targets of bin with
-// cfg.Mountpaths mountpaths each under dir, with env added to every node,
-// and waits until the proxy's map lists every target.
-func startCluster(ctx context.Context, cfg *Config, bin, dir string, env []string) (*servers, error) {
+// cfg.Mountpaths mountpaths each under dir, with the durability policy
+// fsync and env added to every node, and waits until the proxy's map lists
+// every target.
+func startCluster(ctx context.Context, cfg *Config, bin, dir, fsync string, env []string) (*servers, error) {
 	s := &servers{dir: dir, pprof: map[string]string{}}
 	var proxyTransport string
 	node := func(name string, args ...string) (*proc.Process, error) {
@@ -71,7 +72,7 @@ func startCluster(ctx context.Context, cfg *Config, bin, dir string, env []strin
 			return nil, err
 		}
 		a := append([]string{"-public_addr=" + pub, "-transport_addr=" + tr, "-data_dir=" + filepath.Join(ndir, "data"),
-			"-fsync=" + cfg.Fsync, "-log_level=warn"}, args...)
+			"-fsync=" + fsync, "-log_level=warn"}, args...)
 		if cfg.ProfileDir != "" {
 			pp, err := freeAddr()
 			if err != nil {
@@ -131,10 +132,10 @@ func startCluster(ctx context.Context, cfg *Config, bin, dir string, env []strin
 	}
 }
 
-// profile fetches a CPU profile of every node for d into files named
-// prefix-<node>.pprof, then its allocations since start into
-// prefix-<node>.allocs.pprof, in the background; the returned function
-// waits.
+// profile fetches a CPU profile of every node for d (in whole seconds, at
+// least one) into files named prefix-<node>.pprof, then its allocations
+// since start into prefix-<node>.allocs.pprof, in the background; the
+// returned function waits.
 func (s *servers) profile(ctx context.Context, dir, prefix string, d time.Duration) func() {
 	done := make(chan struct{}, len(s.pprof))
 	for name, addr := range s.pprof {

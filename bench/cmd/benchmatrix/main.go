@@ -33,19 +33,21 @@ func run(ctx context.Context, args []string) error {
 	fset.StringVar(&cfg.TempDir, "tmp", "", "parent of the work directory (default $TMPDIR)")
 	fset.StringVar(&cfg.JaegerBin, "jaeger", "", "Jaeger all-in-one binary (for the trace rows)")
 	fset.DurationVar(&cfg.Duration, "duration", 3*time.Second, "length of each cell")
+	fset.DurationVar(&cfg.Warmup, "warmup", 500*time.Millisecond, "start of each cell left out of the figures")
+	fset.DurationVar(&cfg.Cooldown, "cooldown", 500*time.Millisecond, "end of each cell left out of the figures")
+	fset.IntVar(&cfg.Repeats, "repeats", 3, "measurements of every cell, interleaved across the rows")
 	fset.IntVar(&cfg.Workers, "numworkers", 16, "concurrent requests")
-	fset.StringVar(&cfg.Fsync, "fsync", "never", "durability policy of every system: always or never")
+	fset.StringVar(&cfg.Fsync, "fsync", "never", "durability policy of every system but the durable row's: always or never")
 	fset.StringVar(&cfg.ProfileDir, "profile", "", "directory for CPU profiles of the nodes, per cell")
 	fset.StringVar(&cfg.JSONOut, "json", "", "file to write the results to as JSON")
-	fset.BoolVar(&cfg.Memory, "mem", true, "measure RSS (idle, and under 64 GETs of 16 MiB)")
-	rows := fset.String("rows", "", "comma-separated rows (ref,proxy,direct,notracing,trace001,trace1; default all)")
-	sizes := fset.String("sizes", "4KiB,64KiB,1MiB,16MiB", "comma-separated object sizes")
+	fset.BoolVar(&cfg.Memory, "mem", true, "measure RSS (idle and peak per node; with 16MiB in -sizes, under 64 GETs of 16 MiB)")
+	rows := fset.String("rows", strings.Join(matrix.DefaultRows, ","),
+		"comma-separated rows, in the order of the first repeat (ref,proxy,direct,durable,trace1,trace001,tail001,notracing,nometrics)")
+	sizes := fset.String("sizes", "4KiB,64KiB,1MiB", "comma-separated object sizes")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
-	if *rows != "" {
-		cfg.Rows = strings.Split(*rows, ",")
-	}
+	cfg.Rows = strings.Split(*rows, ",")
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := loader.ParseSize(s)
 		if err != nil {
