@@ -124,6 +124,10 @@ type ListOptions struct {
 	// no page asks for more than the entries still wanted. ListObjectsPage
 	// ignores it.
 	Limit int64
+	// OnIncomplete, when not nil, is called by ListObjects for every page
+	// that lacks the objects of some targets (down, or not answering), with
+	// their IDs (wire.LsoResult.Incomplete).
+	OnIncomplete func(targets []string)
 }
 
 // DefaultListProps are the entry properties a listing asks for by default.
@@ -201,6 +205,9 @@ func (c *Client) ListObjects(ctx context.Context, bck cluster.Bucket, opts ListO
 			return nil, err
 		}
 		out = append(out, page.Entries...)
+		if len(page.Incomplete) > 0 && opts.OnIncomplete != nil {
+			opts.OnIncomplete(page.Incomplete)
+		}
 		if opts.Limit > 0 && int64(len(out)) >= opts.Limit {
 			return out[:opts.Limit], nil
 		}

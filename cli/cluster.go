@@ -27,8 +27,16 @@ func showCluster(r *runner, c *ucli.Context) error {
 	fmt.Fprintln(tw, "ROLE\tNODE\tPUBLIC URL\tTRANSPORT\tSTATUS")
 	row := func(n *cluster.Node) {
 		status := "online"
+		switch f := n.Flags; {
+		case f&cluster.FlagDecommission != 0:
+			status = "decommissioning"
+		case f&cluster.FlagMaintenancePostRebalance != 0:
+			status = "maintenance"
+		case f&cluster.FlagMaintenance != 0:
+			status = "entering maintenance (rebalancing)"
+		}
 		if n.Down() {
-			status = "down"
+			status = "down" + strings.TrimPrefix(", "+status, ", online")
 		}
 		if m.Primary != nil && n.ID == m.Primary.ID {
 			status += ", primary"

@@ -165,6 +165,7 @@ func commands(env *Env) []*ucli.Command {
 			}, append(showJobCommands(env), showPerformanceCommand(env))...),
 		},
 		jobCommand(env),
+		clusterCommand(env),
 		{
 			Name:  "config",
 			Usage: "show or change configuration",

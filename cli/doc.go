@@ -24,6 +24,8 @@
 //	ais job wait ID [--timeout D]              ais job stop ID|KIND       ais job start rebalance
 //	ais show cluster [smap|bmd|config [KEY]]   ais config cluster [KEY | KEY=VALUE ... | KEY VALUE ...]
 //	ais storage summary ais://B[/PREFIX]       ais trace show TRACE_ID
+//	ais cluster add-remove-nodes start-maintenance|stop-maintenance|shutdown NODE
+//	ais cluster add-remove-nodes decommission NODE [--rm-user-data] [--keep-initial-config] [--no-shutdown]
 //
 // The AIStore spellings (create, rmb, rmo, bucket props, show cluster smap,
 // config cluster, storage summary) send what AIStore's CLI sends; see

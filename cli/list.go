@@ -157,11 +157,35 @@ func listObjects(r *runner, c *ucli.Context) error {
 	if c.Bool("archive") {
 		opts.Flags |= wire.LsArchive
 	}
+	var missing []string
+	opts.OnIncomplete = func(ids []string) {
+		for _, id := range ids {
+			if !slices.Contains(missing, id) {
+				missing = append(missing, id)
+			}
+		}
+	}
 	ents, err := r.client.ListObjects(r.ctx, bck, opts)
 	if err != nil {
 		return err
 	}
-	return printEntries(r.stdout, ents, cols)
+	if err := printEntries(r.stdout, ents, cols); err != nil {
+		return err
+	}
+	warnIncomplete(r.stderr, "listing of "+bck.String(), missing)
+	return nil
+}
+
+// warnIncomplete tells (on w, the standard error: a script reading the
+// standard output gets only the listing) that a listing or summary lacks
+// the objects of the targets named by ids, when there are any.
+func warnIncomplete(w io.Writer, what string, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	ids = slices.Sorted(slices.Values(ids))
+	fmt.Fprintf(w, "Warning: the %s is incomplete: target(s) %s did not answer (down or unreachable); their objects are missing\n",
+		what, strings.Join(ids, ", "))
 }
 
 // printEntries writes the listing as a table of cols and a total line:

@@ -42,5 +42,11 @@ func printSummary(r *runner, bck cluster.Bucket, prefix string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d%%\n", name, s.ObjCount.Present, HumanSize(int64(s.TotalSize.OnDisk)), s.UsedPct)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range res {
+		warnIncomplete(r.stderr, "summary of "+bck.String(), s.Incomplete)
+	}
+	return nil
 }

@@ -23,6 +23,29 @@ type Config struct {
 	Tracing TracingConfig `msg:"tr"`
 	// Checksum holds the defaults of new buckets' checksum properties.
 	Checksum ChecksumDefaults `msg:"ck"`
+	// Timeout holds the membership timeouts.
+	Timeout TimeoutConfig `msg:"to"`
+}
+
+// TimeoutConfig holds the membership timeouts (AIStore's timeout section
+// has no such key: this one is miniais's own).
+type TimeoutConfig struct {
+	// RemoveDownAfter is how long a target must have been down (silent)
+	// before an operator may remove it from the cluster map without
+	// forcing it, in nanoseconds; nil means DefaultRemoveDownAfter.
+	RemoveDownAfter *int64 `msg:"rda"`
+}
+
+// DefaultRemoveDownAfter is TimeoutConfig.RemoveDownAfter when unset.
+const DefaultRemoveDownAfter = 5 * time.Minute
+
+// RemoveDownAfter returns how long a target must have been down before it
+// may be removed without force (c may be nil).
+func (c *Config) RemoveDownAfter() time.Duration {
+	if c == nil || c.Timeout.RemoveDownAfter == nil {
+		return DefaultRemoveDownAfter
+	}
+	return time.Duration(*c.Timeout.RemoveDownAfter)
 }
 
 // TracingConfig is the run-time part of the tracing configuration. A nil
@@ -53,6 +76,10 @@ const (
 	// KeyChecksumValidateWarmGet sets whether new buckets validate stored
 	// objects on GET ("true"/"false").
 	KeyChecksumValidateWarmGet = "checksum.validate_warm_get"
+	// KeyTimeoutRemoveDownAfter sets how long a target must have been down
+	// before it may be removed from the map without force (a Go duration,
+	// e.g. "10m"; miniais's own key).
+	KeyTimeoutRemoveDownAfter = "timeout.remove_down_after"
 )
 
 // configKeys are the keys With accepts, each with the function that sets
@@ -69,6 +96,15 @@ var configKeys = map[string]func(c *Config, key, value string) error{
 		b, err := parseBool(k, v)
 		c.Checksum.ValidateWarmGet = b
 		return err
+	},
+	KeyTimeoutRemoveDownAfter: func(c *Config, k, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return Errorf(ErrBadRequest, "set-config: %s=%q is not a non-negative duration", k, v)
+		}
+		n := int64(d)
+		c.Timeout.RemoveDownAfter = &n
+		return nil
 	},
 }
 

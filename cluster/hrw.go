@@ -31,3 +31,32 @@ func HRW(obj uint64, digests []uint64) int {
 	}
 	return best
 }
+
+// unameBuf is the stack room ObjectDigest builds a unique name in; a longer
+// name costs one allocation.
+const unameBuf = 256
+
+// ObjectDigest returns Digest(bck.Uname(name)) without building the unique
+// name as a string: it does not allocate when the name fits in unameBuf
+// bytes.
+func ObjectDigest(bck Bucket, name string) uint64 {
+	var buf [unameBuf]byte
+	u := append(buf[:0], bck.provider()...)
+	u = append(u, "/@#/"...)
+	u = append(u, bck.Name...)
+	u = append(u, '/')
+	u = append(u, name...)
+	return xxhash.Checksum64S(u, HRWSeed)
+}
+
+// ObjectOwner is Owner(bck.Uname(name)): the target that owns object name
+// of bck, with the same errors. It builds the unique name only for an
+// error, so it does not allocate on success (see ObjectDigest). Request
+// paths (the proxy's redirect, a target's ownership check) use it.
+func (m *Map) ObjectOwner(bck Bucket, name string) (*Node, error) {
+	ix := m.index()
+	if i := HRW(ObjectDigest(bck, name), ix.digests); i >= 0 && !ix.placed[i].Down() {
+		return ix.placed[i], nil
+	}
+	return m.Owner(bck.Uname(name))
+}

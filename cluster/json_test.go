@@ -346,8 +346,22 @@ func TestConfigWith(t *testing.T) {
 	if p := withWarm.BucketProps(3, now); !p.Checksum.ValidateWarmGet || p.BID != AISBucketID(3) {
 		t.Errorf("bucket props under checksum.validate_warm_get=true: %+v", p)
 	}
-	if got := ConfigKeys(); len(got) != 4 || !slices.IsSorted(got) {
+	if got := ConfigKeys(); len(got) != 5 || !slices.IsSorted(got) {
 		t.Errorf("ConfigKeys() = %v", got)
+	}
+
+	// The removal timeout of a down target: a duration, default when unset.
+	if d := base.RemoveDownAfter(); d != DefaultRemoveDownAfter {
+		t.Errorf("unset remove_down_after = %v", d)
+	}
+	withRemove, err := base.With(map[string]string{KeyTimeoutRemoveDownAfter: "90s"})
+	if err != nil || withRemove.RemoveDownAfter() != 90*time.Second {
+		t.Errorf("remove_down_after=90s: %v, %v", withRemove.RemoveDownAfter(), err)
+	}
+	for _, bad := range []string{"soon", "-1s"} {
+		if _, err := base.With(map[string]string{KeyTimeoutRemoveDownAfter: bad}); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("remove_down_after=%q: %v, want ErrBadRequest", bad, err)
+		}
 	}
 }
 

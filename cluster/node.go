@@ -91,5 +91,11 @@ func (n *Node) TransportAddr() string { return n.ControlNet.HostPort() }
 // Down reports whether the node is flagged down (Unresponsive).
 func (n *Node) Down() bool { return n.Unresponsive }
 
+// InMaintenance reports whether the node is in maintenance, shutting down or
+// being decommissioned (FlagMaintenance or FlagDecommission). Such a target
+// takes no part in placement: it owns no object, and a rebalance moves what
+// it holds to the others (see Map.Owner).
+func (n *Node) InMaintenance() bool { return n.Flags&(FlagMaintenance|FlagDecommission) != 0 }
+
 // Clone returns a copy of n.
 func (n *Node) Clone() *Node { c := *n; return &c }

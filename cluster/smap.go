@@ -30,10 +30,12 @@ type Map struct {
 	idx atomic.Pointer[targetIndex] `msg:"-"`
 }
 
-// targetIndex caches the targets in ID order with their digests, so that
-// Owner does not allocate.
+// targetIndex caches the targets in ID order and, for Owner (which then
+// does not allocate), the targets that take part in placement (not in
+// maintenance) with their digests.
 type targetIndex struct {
 	nodes   []*Node
+	placed  []*Node
 	digests []uint64
 }
 
@@ -80,6 +82,10 @@ func (m *Map) ActiveTargets() []*Node {
 	return out
 }
 
+// PlacementTargets returns the targets that take part in placement (not in
+// maintenance), sorted by ID. The caller must not modify it.
+func (m *Map) PlacementTargets() []*Node { return m.index().placed }
+
 // Node returns the node with the given ID, proxy or target, or nil.
 func (m *Map) Node(id string) *Node {
 	if n := m.Targets[id]; n != nil {
@@ -89,17 +95,19 @@ func (m *Map) Node(id string) *Node {
 }
 
 // Owner returns the target that HRW places the object with unique name uname
-// on. Down targets take part in placement, so that an object never moves
-// because its owner is briefly away: if the owner is down, Owner returns it
-// together with an ErrUnavailable error. With no targets it returns
-// ErrUnavailable. It does not allocate on success.
+// on, among the targets not in maintenance (Node.InMaintenance): a target in
+// maintenance owns nothing, so new writes go elsewhere and a rebalance moves
+// what it holds. Down targets take part in placement, so that an object
+// never moves because its owner is briefly away: if the owner is down, Owner
+// returns it together with an ErrUnavailable error. With no target in
+// placement it returns ErrUnavailable. It does not allocate on success.
 func (m *Map) Owner(uname string) (*Node, error) {
 	ix := m.index()
 	i := HRW(Digest(uname), ix.digests)
 	if i < 0 {
-		return nil, Errorf(ErrUnavailable, "no targets in the cluster map (version %d)", m.Version)
+		return nil, Errorf(ErrUnavailable, "no targets in placement in the cluster map (version %d)", m.Version)
 	}
-	n := ix.nodes[i]
+	n := ix.placed[i]
 	if n.Down() {
 		return n, Errorf(ErrUnavailable, "target %s that owns %q is down", n.ID, uname)
 	}
@@ -115,9 +123,11 @@ func (m *Map) index() *targetIndex {
 		ix.nodes = append(ix.nodes, n)
 	}
 	slices.SortFunc(ix.nodes, func(a, b *Node) int { return strings.Compare(a.ID, b.ID) })
-	ix.digests = make([]uint64, len(ix.nodes))
-	for i, n := range ix.nodes {
-		ix.digests[i] = Digest(n.ID)
+	for _, n := range ix.nodes {
+		if !n.InMaintenance() {
+			ix.placed = append(ix.placed, n)
+			ix.digests = append(ix.digests, Digest(n.ID))
+		}
 	}
 	m.idx.Store(ix)
 	return ix

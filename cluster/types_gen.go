@@ -1672,6 +1672,51 @@ func (z *Config) DecodeMsg(dc *msgp.Reader) (err error) {
 					}
 				}
 			}
+		case "to":
+			var zb0003 uint32
+			zb0003, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Timeout")
+				return
+			}
+			if zb0003 > z94b1f360limitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0003 > 0 {
+				zb0003--
+				field, err = dc.ReadMapKeyPtr()
+				if err != nil {
+					err = msgp.WrapError(err, "Timeout")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "rda":
+					if dc.IsNil() {
+						err = dc.ReadNil()
+						if err != nil {
+							err = msgp.WrapError(err, "Timeout", "RemoveDownAfter")
+							return
+						}
+						z.Timeout.RemoveDownAfter = nil
+					} else {
+						if z.Timeout.RemoveDownAfter == nil {
+							z.Timeout.RemoveDownAfter = new(int64)
+						}
+						*z.Timeout.RemoveDownAfter, err = dc.ReadInt64()
+						if err != nil {
+							err = msgp.WrapError(err, "Timeout", "RemoveDownAfter")
+							return
+						}
+					}
+				default:
+					err = dc.Skip()
+					if err != nil {
+						err = msgp.WrapError(err, "Timeout")
+						return
+					}
+				}
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -1685,9 +1730,9 @@ func (z *Config) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *Config) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 5
+	// map header, size 6
 	// write "v"
-	err = en.Append(0x85, 0xa1, 0x76)
+	err = en.Append(0x86, 0xa1, 0x76)
 	if err != nil {
 		return
 	}
@@ -1749,15 +1794,38 @@ func (z *Config) EncodeMsg(en *msgp.Writer) (err error) {
 			return
 		}
 	}
+	// write "to"
+	err = en.Append(0xa2, 0x74, 0x6f)
+	if err != nil {
+		return
+	}
+	// map header, size 1
+	// write "rda"
+	err = en.Append(0x81, 0xa3, 0x72, 0x64, 0x61)
+	if err != nil {
+		return
+	}
+	if z.Timeout.RemoveDownAfter == nil {
+		err = en.WriteNil()
+		if err != nil {
+			return
+		}
+	} else {
+		err = en.WriteInt64(*z.Timeout.RemoveDownAfter)
+		if err != nil {
+			err = msgp.WrapError(err, "Timeout", "RemoveDownAfter")
+			return
+		}
+	}
 	return
 }
 
 // MarshalMsg implements msgp.Marshaler
 func (z *Config) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 5
+	// map header, size 6
 	// string "v"
-	o = append(o, 0x85, 0xa1, 0x76)
+	o = append(o, 0x86, 0xa1, 0x76)
 	o = msgp.AppendInt64(o, z.Version)
 	// string "uuid"
 	o = append(o, 0xa4, 0x75, 0x75, 0x69, 0x64)
@@ -1781,6 +1849,16 @@ func (z *Config) MarshalMsg(b []byte) (o []byte, err error) {
 		o = msgp.AppendNil(o)
 	} else {
 		o = msgp.AppendBool(o, *z.Checksum.ValidateWarmGet)
+	}
+	// string "to"
+	o = append(o, 0xa2, 0x74, 0x6f)
+	// map header, size 1
+	// string "rda"
+	o = append(o, 0x81, 0xa3, 0x72, 0x64, 0x61)
+	if z.Timeout.RemoveDownAfter == nil {
+		o = msgp.AppendNil(o)
+	} else {
+		o = msgp.AppendInt64(o, *z.Timeout.RemoveDownAfter)
 	}
 	return
 }
@@ -1875,6 +1953,50 @@ func (z *Config) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					}
 				}
 			}
+		case "to":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Timeout")
+				return
+			}
+			if zb0003 > z94b1f360limitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0003 > 0 {
+				zb0003--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Timeout")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "rda":
+					if msgp.IsNil(bts) {
+						bts, err = msgp.ReadNilBytes(bts)
+						if err != nil {
+							return
+						}
+						z.Timeout.RemoveDownAfter = nil
+					} else {
+						if z.Timeout.RemoveDownAfter == nil {
+							z.Timeout.RemoveDownAfter = new(int64)
+						}
+						*z.Timeout.RemoveDownAfter, bts, err = msgp.ReadInt64Bytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Timeout", "RemoveDownAfter")
+							return
+						}
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Timeout")
+						return
+					}
+				}
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1894,6 +2016,12 @@ func (z *Config) Msgsize() (s int) {
 		s += msgp.NilSize
 	} else {
 		s += msgp.BoolSize
+	}
+	s += 3 + 1 + 4
+	if z.Timeout.RemoveDownAfter == nil {
+		s += msgp.NilSize
+	} else {
+		s += msgp.Int64Size
 	}
 	return
 }
@@ -3569,6 +3697,156 @@ func (z *Node) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Node) Msgsize() (s int) {
 	s = 1 + 3 + msgp.StringPrefixSize + len(z.ID) + 2 + msgp.StringPrefixSize + len(z.Role) + 4 + 1 + 2 + msgp.StringPrefixSize + len(z.PublicNet.Hostname) + 2 + msgp.StringPrefixSize + len(z.PublicNet.Port) + 2 + msgp.StringPrefixSize + len(z.PublicNet.DirectURL) + 4 + 1 + 2 + msgp.StringPrefixSize + len(z.ControlNet.Hostname) + 2 + msgp.StringPrefixSize + len(z.ControlNet.Port) + 2 + msgp.StringPrefixSize + len(z.ControlNet.DirectURL) + 4 + 1 + 2 + msgp.StringPrefixSize + len(z.DataNet.Hostname) + 2 + msgp.StringPrefixSize + len(z.DataNet.Port) + 2 + msgp.StringPrefixSize + len(z.DataNet.DirectURL) + 2 + msgp.Uint64Size + 2 + msgp.Uint64Size + 5 + msgp.BoolSize
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *TimeoutConfig) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z94b1f360limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "rda":
+			if dc.IsNil() {
+				err = dc.ReadNil()
+				if err != nil {
+					err = msgp.WrapError(err, "RemoveDownAfter")
+					return
+				}
+				z.RemoveDownAfter = nil
+			} else {
+				if z.RemoveDownAfter == nil {
+					z.RemoveDownAfter = new(int64)
+				}
+				*z.RemoveDownAfter, err = dc.ReadInt64()
+				if err != nil {
+					err = msgp.WrapError(err, "RemoveDownAfter")
+					return
+				}
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *TimeoutConfig) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 1
+	// write "rda"
+	err = en.Append(0x81, 0xa3, 0x72, 0x64, 0x61)
+	if err != nil {
+		return
+	}
+	if z.RemoveDownAfter == nil {
+		err = en.WriteNil()
+		if err != nil {
+			return
+		}
+	} else {
+		err = en.WriteInt64(*z.RemoveDownAfter)
+		if err != nil {
+			err = msgp.WrapError(err, "RemoveDownAfter")
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *TimeoutConfig) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 1
+	// string "rda"
+	o = append(o, 0x81, 0xa3, 0x72, 0x64, 0x61)
+	if z.RemoveDownAfter == nil {
+		o = msgp.AppendNil(o)
+	} else {
+		o = msgp.AppendInt64(o, *z.RemoveDownAfter)
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *TimeoutConfig) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z94b1f360limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "rda":
+			if msgp.IsNil(bts) {
+				bts, err = msgp.ReadNilBytes(bts)
+				if err != nil {
+					return
+				}
+				z.RemoveDownAfter = nil
+			} else {
+				if z.RemoveDownAfter == nil {
+					z.RemoveDownAfter = new(int64)
+				}
+				*z.RemoveDownAfter, bts, err = msgp.ReadInt64Bytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "RemoveDownAfter")
+					return
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *TimeoutConfig) Msgsize() (s int) {
+	s = 1 + 4
+	if z.RemoveDownAfter == nil {
+		s += msgp.NilSize
+	} else {
+		s += msgp.Int64Size
+	}
 	return
 }
 

@@ -17,6 +17,7 @@ type putHashes struct {
 	stored checksum.Hasher
 	verify checksum.Hasher
 	expect cluster.Checksum // the client's checksum; empty when none, or skipped
+	md5    hash.Hash        // PutOptions.MD5 (etag.go); nil when not asked for
 }
 
 // init checks opts.ChecksumType and opts.Checksum (both must be well formed,
@@ -30,6 +31,7 @@ func (p *putHashes) init(opts *PutOptions) error {
 	if err := p.stored.Reset(typ); err != nil {
 		return err
 	}
+	p.initMD5(opts.MD5)
 	if c := opts.Checksum; c.Value != "" {
 		if c.Type == "" {
 			c.Type = checksum.XXHash2
@@ -60,6 +62,9 @@ func (p *putHashes) init(opts *PutOptions) error {
 func (p *putHashes) write(b []byte) {
 	p.stored.Write(b)
 	p.verify.Write(b)
+	if p.md5 != nil {
+		p.md5.Write(b)
+	}
 }
 
 // result returns the checksum to store and, when it has one to verify, the

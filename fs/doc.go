@@ -27,7 +27,7 @@
 //	<mp>/.work/put-<random>         an object being written by Put or a Writer
 //	<mp>/.work/mpu-<id>/part-<NNNNN> part NNNNN (1..10000) of multipart upload <id>
 //	<mp>/.work/meta-<random>        a sidecar being written (no-xattr filesystems)
-//	<mp>/.work/trash-<random>/      a destroyed bucket on its way out
+//	<mp>/.trash/<bucket>-<random>/  a destroyed bucket on its way out (EmptyTrash)
 //	<mp>/@ais/                      buckets of provider "ais"
 //	<mp>/@ais/<bucket>/%ob/         the bucket's objects (made on every mountpath)
 //	<mp>/@ais/<bucket>/%ob/<object> one object: "a/b/c" is the file %ob/a/b/c
@@ -99,14 +99,53 @@
 // # Durability and atomicity
 //
 // Put streams the body into <mp>/.work/put-<random> on the object's own
-// mountpath while computing its checksum (see Checksums), then, with
-// [FsyncAlways], fsyncs the data, writes the metadata, fsyncs again, renames
-// the file into place and fsyncs the parent directory. Readers therefore see
-// the old object or the new one, never a partial one; a Put that fails (short
-// or long body, checksum mismatch, reader error, cancelled context) removes
-// its temporary file. Files left in .work by a crash are removed by NewStore.
-// Writers of one name are serialized (striped locks) only for the short
-// commit, so versions increase by one per overwrite without racing.
+// mountpath while computing its checksum (see Checksums), in one pass
+// through one pooled buffer, then commits: under the name's lock it gives
+// the file its version and metadata and renames it into place. Readers
+// therefore see the old object or the new one, never a partial one; a Put
+// that fails (short or long body, checksum mismatch, reader error,
+// cancelled context) removes its temporary file. Files left in .work by a
+// crash are removed by NewStore. Writers of one name are serialized
+// (striped locks) only for the short commit, so versions increase by one
+// per overwrite without racing.
+//
+// With [FsyncAlways] (the default) a write is acknowledged only after an
+// fsync that began after all of it (data, metadata, rename) was done. The
+// crash rules, which hold for Put, a Writer's Commit (appends, multipart
+// completion, archives), Rename, the parts of a multipart upload, Delete
+// and bucket creation and destruction alike:
+//
+//   - Put starts the data's writeback (sync_file_range) before it takes
+//     the lock, then sets the metadata xattr, fsyncs the file and renames
+//     it; then it fsyncs its directory (and, when the rename made
+//     directories, their parents). Only then does it return.
+//   - On a filesystem whose journal orders data ahead of the metadata that
+//     names it (ext4 with a journal in its default data=ordered mode, read from
+//     /proc once per mountpath) one fsync of the file after the rename
+//     replaces both: the rename cannot reach the disk without the data
+//     whose writeback started before it, and the file's fsync commits the
+//     rename's journal transaction. Either way a crash can never leave a
+//     name on a file with less in it, and an acknowledged older version is
+//     never replaced by an unwritten newer one.
+//   - Concurrent writers share flushes: each fsyncs on its own and the
+//     filesystem folds the fsyncs that arrive during one commit (or cache
+//     flush) into the next (group commit by the kernel; a committer in user
+//     space was measured to be slower, see flush.go).
+//   - A sidecar (no xattrs) is written and fsynced as a file of its own,
+//     renamed into %mt and its directory fsynced before the Put returns.
+//   - After a crash an acknowledged object reads back whole, with its
+//     metadata; a write that was not acknowledged is absent, or whole in
+//     its previous version, or whole in its new one.
+//
+// # Metadata cache
+//
+// Open and Head keep the decoded metadata of the objects they read in a
+// cache of at most Config.MetaCacheSize bytes ([DefaultMetaCacheSize]), so
+// that a read of an object seen before costs an open and an fstat (Open)
+// or an lstat (Head), and no xattr read. An entry is used only for the very
+// file it was read from (same device, inode, size and ctime), and every
+// write path drops what it changes under the object's lock (commit,
+// delete, rename, a destroyed bucket, a failed validation).
 //
 // # Objects written in pieces
 //
@@ -140,7 +179,10 @@
 // fs.Rename, fs.CreateUpload, fs.PutPart, fs.CompleteUpload and
 // fs.AbortUpload, of kind internal, with the attributes ais.bucket,
 // ais.object, ais.size, ais.mountpath, ais.checksum, ais.version,
-// ais.upload_id, ais.part_number and ais.parts where known. Failures set codes.Error and record the error.
+// ais.upload_id, ais.part_number and ais.parts where known. Failures set
+// codes.Error and record the error. Attributes are made only for a span
+// that records; with the no-op provider (tracing off) the span calls
+// allocate nothing.
 // A missing object on Open, Head or Delete is an answer, not a failure of the
 // storage layer: such spans get the event "not found" and keep an unset status.
 package fs

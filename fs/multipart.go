@@ -53,6 +53,9 @@ type PartInfo struct {
 	// Checksum is the part's checksum, of the bucket's type (the part's
 	// ETag; of type checksum.None, empty, in a none bucket).
 	Checksum cluster.Checksum
+	// MD5 is the part's hex MD5 when PartOptions.MD5 asked for it (S3's
+	// part ETag), else "".
+	MD5 string
 }
 
 // PartOptions qualify a PutPart; the fields mean what they mean in
@@ -64,6 +67,8 @@ type PartOptions struct {
 	SkipVerify   bool
 	// MaxSize bounds the part (0: MaxPartSize; never more than MaxPartSize).
 	MaxSize int64
+	// MD5 also computes the part's MD5 (PartInfo.MD5), in the same pass.
+	MD5 bool
 }
 
 // CompletedPart names one part of a CompleteUpload: its number and,
@@ -84,6 +89,9 @@ type CompleteOptions struct {
 	Custom     map[string]string
 	// MaxSize bounds the assembled object (0: no limit).
 	MaxSize int64
+	// MD5 stores S3's multipart ETag (etag.go) as the custom pair
+	// CustomETag, when every part has an MD5.
+	MD5 bool
 }
 
 // The states of an upload.
@@ -213,7 +221,7 @@ func (s *Store) PutPart(ctx context.Context, bck cluster.Bucket, name, id string
 	if err != nil {
 		return PartInfo{}, err
 	}
-	popts := PutOptions{Size: opts.Size, ChecksumType: opts.ChecksumType, Checksum: opts.Checksum, SkipVerify: opts.SkipVerify, MaxSize: opts.MaxSize}
+	popts := PutOptions{Size: opts.Size, ChecksumType: opts.ChecksumType, Checksum: opts.Checksum, SkipVerify: opts.SkipVerify, MaxSize: opts.MaxSize, MD5: opts.MD5}
 	if popts.MaxSize <= 0 || popts.MaxSize > MaxPartSize {
 		popts.MaxSize = MaxPartSize
 	}
@@ -243,12 +251,10 @@ func (s *Store) PutPart(ctx context.Context, bck cluster.Bucket, name, id string
 	if want := hashes.expect; got != "" && !checksum.Equal(got, want.Value) {
 		return PartInfo{}, cluster.Errorf(cluster.ErrChecksum, "part %d of %s/%s: body has %s %s, expected %s", number, bck, name, want.Type, got, want.Value)
 	}
-	if s.fsync {
-		if err := tmp.Sync(); err != nil {
-			return PartInfo{}, fmt.Errorf("fs: fsync: %w", err)
-		}
+	if err := s.syncFile(tmp); err != nil {
+		return PartInfo{}, err
 	}
-	part = PartInfo{Number: number, Size: size, Checksum: stored}
+	part = PartInfo{Number: number, Size: size, Checksum: stored, MD5: hashes.md5Hex()}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	switch u.state {
@@ -335,7 +341,17 @@ func (s *Store) CompleteUpload(ctx context.Context, bck cluster.Bucket, name, id
 			return ObjectAttrs{}, err
 		}
 	}
-	attrs, err = w.Commit(ctx, CommitOptions{Checksum: opts.Checksum, SkipVerify: opts.SkipVerify, Custom: opts.Custom, Parts: len(parts)})
+	custom := opts.Custom
+	if opts.MD5 {
+		etag, err := multipartETag(parts)
+		if err != nil {
+			return ObjectAttrs{}, err
+		}
+		if etag != "" {
+			custom = withETag(custom, etag)
+		}
+	}
+	attrs, err = w.Commit(ctx, CommitOptions{Checksum: opts.Checksum, SkipVerify: opts.SkipVerify, Custom: custom, Parts: len(parts)})
 	if err != nil {
 		return ObjectAttrs{}, err
 	}
@@ -363,7 +379,7 @@ func selectParts(u *upload, list []CompletedPart) ([]PartInfo, int64, error) {
 		if !ok {
 			return nil, 0, cluster.Errorf(cluster.ErrBadRequest, "complete multipart upload %q: part %d was not uploaded", u.info.ID, cp.Number)
 		}
-		if etag := strings.Trim(cp.ETag, `"`); etag != "" && !checksum.Equal(etag, p.Checksum.Value) {
+		if etag := strings.Trim(cp.ETag, `"`); etag != "" && !partETagMatches(p, etag) {
 			return nil, 0, cluster.Errorf(cluster.ErrBadRequest, "complete multipart upload %q: part %d has ETag %q, not %q", u.info.ID, cp.Number, p.Checksum.Value, etag)
 		}
 		out = append(out, p)

@@ -57,6 +57,9 @@ type PutOptions struct {
 	// the rename into place happen under the object's lock, so a concurrent
 	// Put of the same name is never overwritten by an IfAbsent one.
 	IfAbsent bool
+	// MD5 makes Put also compute the MD5 of the body, in the same pass,
+	// and store its hex as the custom pair CustomETag (S3's ETag).
+	MD5 bool
 }
 
 // Put stores the content of r as object name of bck, replacing any previous
@@ -124,11 +127,8 @@ func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.R
 		Custom:    maps.Clone(opts.Custom),
 		Mountpath: mp.Path,
 	}
-	if s.fsync {
-		if err := tmp.Sync(); err != nil {
-			return ObjectAttrs{}, fmt.Errorf("fs: fsync: %w", err)
-		}
-	}
+	hashes.setETag(&attrs)
+	s.startWriteback(tmp)
 	if err := ctx.Err(); err != nil {
 		return ObjectAttrs{}, err
 	}
@@ -137,18 +137,35 @@ func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.R
 		return ObjectAttrs{}, err
 	}
 	committed = true
-	if err := tmp.Close(); err != nil {
-		return ObjectAttrs{}, fmt.Errorf("fs: close: %w", err)
+	err = s.syncCommitted(mp, tmp, parent)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("fs: close: %w", cerr)
 	}
-	if err := s.syncDir(parent); err != nil {
+	if err != nil {
 		return ObjectAttrs{}, err
 	}
 	return attrs, nil
 }
 
-// receive copies r into f through a pooled buffer, feeding hs as it goes,
-// and enforces opts.Size and opts.MaxSize. It returns the length.
+// receive copies r into f, feeding hs as it goes, and enforces opts.Size
+// and opts.MaxSize (see copyBody). It returns the length.
 func (s *Store) receive(ctx context.Context, f *os.File, r io.Reader, opts PutOptions, hs *putHashes) (int64, error) {
+	return s.copyBody(ctx, r, opts.Size, opts.MaxSize, func(b []byte) error {
+		hs.write(b)
+		if _, err := f.Write(b); err != nil {
+			return fmt.Errorf("fs: write: %w", err)
+		}
+		return nil
+	})
+}
+
+// copyBody reads r to its end through one pooled buffer of copyBufSize
+// and hands each full buffer (the last one partial) to sink, which hashes
+// and writes it: one pass over the body, one write per buffer. size is the
+// declared length (-1: unknown): a body longer or shorter fails with
+// cluster.ErrBadRequest; maxSize (0: none) fails a longer body with
+// cluster.ErrTooLarge. It checks ctx between buffers. sink must not keep b.
+func (s *Store) copyBody(ctx context.Context, r io.Reader, size, maxSize int64, sink func(b []byte) error) (int64, error) {
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
 	buf := *bp
@@ -160,15 +177,14 @@ func (s *Store) receive(ctx context.Context, f *os.File, r io.Reader, opts PutOp
 		m, rerr := io.ReadFull(r, buf)
 		if m > 0 {
 			n += int64(m)
-			if opts.MaxSize > 0 && n > opts.MaxSize {
-				return 0, cluster.Errorf(cluster.ErrTooLarge, "object exceeds the limit of %d bytes", opts.MaxSize)
+			if maxSize > 0 && n > maxSize {
+				return 0, cluster.Errorf(cluster.ErrTooLarge, "object exceeds the limit of %d bytes", maxSize)
 			}
-			if opts.Size >= 0 && n > opts.Size {
-				return 0, cluster.Errorf(cluster.ErrBadRequest, "body longer than the declared %d bytes", opts.Size)
+			if size >= 0 && n > size {
+				return 0, cluster.Errorf(cluster.ErrBadRequest, "body longer than the declared %d bytes", size)
 			}
-			hs.write(buf[:m])
-			if _, err := f.Write(buf[:m]); err != nil {
-				return 0, fmt.Errorf("fs: write: %w", err)
+			if err := sink(buf[:m]); err != nil {
+				return 0, err
 			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
@@ -178,15 +194,15 @@ func (s *Store) receive(ctx context.Context, f *os.File, r io.Reader, opts PutOp
 			return 0, fmt.Errorf("fs: read body: %w", rerr)
 		}
 	}
-	if opts.Size >= 0 && n != opts.Size {
-		return 0, cluster.Errorf(cluster.ErrBadRequest, "truncated body: %d of the declared %d bytes", n, opts.Size)
+	if size >= 0 && n != size {
+		return 0, cluster.Errorf(cluster.ErrBadRequest, "truncated body: %d of the declared %d bytes", n, size)
 	}
 	return n, nil
 }
 
 // commit gives the received file at tmp its version and metadata and renames
 // it into place on mp, under the bucket read lock and the name's stripe lock.
-// It returns the directory to fsync.
+// It returns the directory to flush (with the file) before acknowledging.
 func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs, ifAbsent bool) (string, error) {
 	bck, name := a.Bucket, a.Name
 	s.bckMu.RLock()
@@ -223,13 +239,21 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs
 			return "", fmt.Errorf("fs: write metadata: %w", err)
 		}
 	}
-	if s.fsync && !sidecar {
-		if err := tmp.Sync(); err != nil {
-			return "", fmt.Errorf("fs: fsync: %w", err)
+	// A crash must never leave the name on a file with less in it. Where
+	// the filesystem orders the data writeback started before the rename
+	// ahead of the rename (ext4's data=ordered journal, see orderedData)
+	// one fsync after the rename is enough (syncCommitted); elsewhere the
+	// content and metadata are fsynced first. (A sidecar is written after
+	// the rename and fsynced on its own.)
+	if s.fsync && !s.ordered(mp) {
+		if err := s.syncFile(tmp); err != nil {
+			return "", err
 		}
 	}
 	dst := objectPath(mp, bck, name)
-	if err := s.renameInto(tmp.Name(), dst, objectsDir(mp, bck)); err != nil {
+	err := s.renameInto(tmp.Name(), dst, objectsDir(mp, bck))
+	s.meta.drop(dst) // whatever happened to the file there
+	if err != nil {
 		return "", fmt.Errorf("fs: put %s/%s: %w", bck, name, err)
 	}
 	if sidecar {
@@ -259,10 +283,12 @@ func (s *Store) previous(mp *Mountpath, bck cluster.Bucket, name string) (uint64
 		if o.Path != mp.Path {
 			others = append(others, o)
 		}
-		raw, err := readMetaPath(path, sidecarPath(o, bck, name))
 		var a ObjectAttrs
-		if attrsFromMeta(raw, err, fi, &a) != nil {
-			continue
+		if !s.meta.get(path, fi, &a) {
+			raw, err := readMetaPath(path, sidecarPath(o, bck, name))
+			if attrsFromMeta(raw, err, fi, &a) != nil {
+				continue
+			}
 		}
 		if v, err := strconv.ParseUint(a.Version, 10, 64); err == nil && v > prev {
 			prev = v
@@ -325,18 +351,17 @@ func errConflict(dst, root string) error {
 		"object name %q conflicts with an existing object: a name cannot be both an object and the directory prefix of another", name)
 }
 
-// syncDirsBelow fsyncs dir and its parents up to and including root, after
-// MkdirAll may have created some of them.
+// syncDirsBelow fsyncs the parents of dir up to and including the parent
+// of root, after MkdirAll may have created some of them.
 func (s *Store) syncDirsBelow(root, dir string) error {
 	if !s.fsync {
 		return nil
 	}
+	var dirs []string
 	for {
-		if err := s.syncDir(filepath.Dir(dir)); err != nil {
-			return err
-		}
+		dirs = append(dirs, filepath.Dir(dir))
 		if dir == root || len(dir) <= len(root) {
-			return nil
+			return s.syncDir(dirs[0], dirs[1:]...)
 		}
 		dir = filepath.Dir(dir)
 	}
@@ -349,14 +374,18 @@ func (s *Store) writeSidecar(mp *Mountpath, bck cluster.Bucket, name string, met
 		return err
 	}
 	_, err = f.Write(meta)
-	if err == nil && s.fsync {
-		err = f.Sync()
+	if err == nil {
+		err = s.syncFile(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	dst := sidecarPath(mp, bck, name)
 	if err == nil {
-		err = s.renameInto(f.Name(), sidecarPath(mp, bck, name), bucketDir(mp, bck)+"/"+sidecarDirName)
+		err = s.renameInto(f.Name(), dst, bucketDir(mp, bck)+"/"+sidecarDirName)
+	}
+	if err == nil {
+		err = s.syncDir(filepath.Dir(dst))
 	}
 	if err != nil {
 		os.Remove(f.Name())
@@ -368,10 +397,10 @@ func (s *Store) writeSidecar(mp *Mountpath, bck cluster.Bucket, name string, met
 // createTemp creates a work file on mp, making the work directory if a
 // mountpath added at run time lacks it.
 func (s *Store) createTemp(mp *Mountpath, prefix string) (*os.File, error) {
-	f, err := os.CreateTemp(workDir(mp), prefix+"*")
+	f, err := createWorkFile(workDir(mp), prefix)
 	if errors.Is(err, os.ErrNotExist) {
 		if err = os.MkdirAll(workDir(mp), 0o755); err == nil {
-			f, err = os.CreateTemp(workDir(mp), prefix+"*")
+			f, err = createWorkFile(workDir(mp), prefix)
 		}
 	}
 	if err != nil {

@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -99,13 +98,14 @@ func (s *Store) renameInPlace(bck cluster.Bucket, from, to string) (ObjectAttrs,
 		}
 		return ObjectAttrs{}, false, fmt.Errorf("fs: rename %s/%s: write metadata: %w", bck, from, err)
 	}
-	if s.fsync {
-		if err := syncFile(src); err != nil {
-			return ObjectAttrs{}, true, err
-		}
+	if err := s.syncPath(src); err != nil {
+		return ObjectAttrs{}, true, err
 	}
 	dst := objectPath(mp, bck, to)
-	if err := s.renameInto(src, dst, objectsDir(mp, bck)); err != nil {
+	err = s.renameInto(src, dst, objectsDir(mp, bck))
+	s.meta.drop(src) // its metadata changed above, whether or not it moved
+	s.meta.drop(dst)
+	if err != nil {
 		if rerr := unix.Setxattr(src, xattrName, was, 0); rerr != nil {
 			s.log.Warn("fs: restore metadata after a failed rename", "object", from, "err", rerr)
 		}
@@ -122,13 +122,8 @@ func (s *Store) renameInPlace(bck cluster.Bucket, from, to string) (ObjectAttrs,
 		}
 	}
 	removeEmptyDirs(filepath.Dir(src), objectsDir(mp, bck))
-	if err := s.syncDir(filepath.Dir(dst)); err != nil {
+	if err := s.syncDir(filepath.Dir(dst), filepath.Dir(src)); err != nil {
 		return ObjectAttrs{}, true, err
-	}
-	if filepath.Dir(src) != filepath.Dir(dst) {
-		if err := s.syncDir(filepath.Dir(src)); err != nil && !isNotExist(err) {
-			return ObjectAttrs{}, true, err
-		}
 	}
 	return a, true, nil
 }
@@ -216,14 +211,15 @@ func (s *Store) lockTwo(a, b string) func() {
 	return func() { lb.Unlock(); la.Unlock() }
 }
 
-func syncFile(path string) error {
-	f, err := os.Open(path)
+// syncPath makes the file at path durable, as syncFile.
+func (s *Store) syncPath(path string) error {
+	if !s.fsync {
+		return nil
+	}
+	f, err := openFile(path, unix.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("fs: fsync: %w", err)
 	}
 	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("fs: fsync: %w", err)
-	}
-	return nil
+	return s.syncFile(f)
 }

@@ -55,6 +55,15 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// Logger receives warnings (failed clean-ups); nil means discard.
 	Logger *slog.Logger
+	// MetaCacheSize caps the in-memory cache of object metadata, in bytes
+	// (see metacache.go): 0 means DefaultMetaCacheSize, negative no cache.
+	MetaCacheSize int64
+	// TrashRate bounds the unlinks per second of EmptyTrash (0:
+	// DefaultTrashRate).
+	TrashRate int
+	// Busy, when set, reports foreground requests in flight or just served;
+	// while it does, EmptyTrash unlinks at a quarter of TrashRate.
+	Busy func() bool
 
 	noXattr bool // tests: store metadata in sidecars as if xattrs were unsupported
 }
@@ -69,7 +78,9 @@ type Store struct {
 	fsync   bool
 	noXattr bool
 	tracer  trace.Tracer
-	log     *slog.Logger
+	// tracingOff: the provider is the no-op one; start makes no spans.
+	tracingOff bool
+	log        *slog.Logger
 
 	// bckMu orders bucket creation and destruction (writers) against the
 	// commit step of Put (readers), so a Put never resurrects a destroyed bucket.
@@ -78,8 +89,14 @@ type Store struct {
 	// not race) against readers that open the file and its metadata.
 	stripes [numStripes]sync.RWMutex
 	bufs    sync.Pool // *[]byte of copyBufSize
+	// orderedFS caches orderedData by mountpath Path (flush.go).
+	orderedFS sync.Map
+	// meta caches decoded object metadata (metacache.go).
+	meta *metaCache
 	// ups are the multipart uploads in progress (multipart.go).
 	ups uploads
+	// trash is the state of the destroyed buckets' removal (trash.go).
+	trash trash
 }
 
 // copyBufSize is the size of the pooled buffers that Put and validation use.
@@ -100,16 +117,20 @@ func NewStore(cfg Config) (*Store, error) {
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
+	_, tracingOff := tp.(noop.TracerProvider)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		mps:     cfg.Mountpaths,
-		fsync:   policy == FsyncAlways,
-		noXattr: cfg.noXattr,
-		tracer:  tp.Tracer("miniais/fs"),
-		log:     log,
+		mps:        cfg.Mountpaths,
+		fsync:      policy == FsyncAlways,
+		noXattr:    cfg.noXattr,
+		tracer:     tp.Tracer("miniais/fs"),
+		log:        log,
+		tracingOff: tracingOff,
+		meta:       newMetaCache(cfg.MetaCacheSize),
+		trash:      newTrash(cfg.TrashRate, cfg.Busy),
 	}
 	s.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	for _, mp := range s.mps.List() {
@@ -124,7 +145,7 @@ func NewStore(cfg Config) (*Store, error) {
 // directory of a previous run's leftovers.
 func (s *Store) initMountpath(mp *Mountpath) error {
 	wd := workDir(mp)
-	for _, dir := range []string{wd, filepath.Join(mp.Path, providerDir)} {
+	for _, dir := range []string{wd, filepath.Join(mp.Path, providerDir), trashDir(mp)} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("fs: %w", err)
 		}
@@ -169,10 +190,7 @@ func (s *Store) CreateBucket(ctx context.Context, bck cluster.Bucket) (err error
 		if err := os.MkdirAll(objectsDir(mp, bck), 0o755); err != nil {
 			return fmt.Errorf("fs: create bucket %s: %w", bck, err)
 		}
-		if err := s.syncDir(bucketDir(mp, bck)); err != nil {
-			return err
-		}
-		if err := s.syncDir(filepath.Join(mp.Path, providerDir)); err != nil {
+		if err := s.syncDir(bucketDir(mp, bck), filepath.Join(mp.Path, providerDir)); err != nil {
 			return err
 		}
 	}
@@ -180,27 +198,29 @@ func (s *Store) CreateBucket(ctx context.Context, bck cluster.Bucket) (err error
 }
 
 // DestroyBucket removes bck and all its objects from every mountpath. On
-// each mountpath the bucket disappears at once (it is renamed into the work
-// directory) and is then removed. A bucket missing everywhere is
-// cluster.ErrNotFound.
+// each mountpath the bucket disappears at once: it is renamed into the
+// mountpath's trash (<mp>/.trash/<bucket>-<random>; with FsyncAlways the
+// bucket root and the trash directories are synced, so the rename survives
+// a crash). DestroyBucket then returns; EmptyTrash removes the files in the
+// background. A bucket created again with the same name is a new, empty
+// directory. A bucket missing everywhere is cluster.ErrNotFound.
 func (s *Store) DestroyBucket(ctx context.Context, bck cluster.Bucket) (err error) {
 	_, span := s.start(ctx, "fs.DestroyBucket", bck, "")
 	defer func() { endSpan(span, err) }()
 	if err := bck.Validate(); err != nil {
 		return err
 	}
-	var trash []string
 	found := false
 	s.bckMu.Lock()
 	for _, mp := range s.mps.List() {
-		dst := filepath.Join(workDir(mp), trashPrefix+bck.Name+"-"+randSuffix())
+		dst := filepath.Join(trashDir(mp), bck.Name+"-"+randSuffix())
 		err := os.Rename(bucketDir(mp, bck), dst)
 		if errors.Is(err, os.ErrNotExist) {
-			// Either the bucket or the work dir (a freshly added mountpath) is missing.
+			// Either the bucket or the trash (a freshly added mountpath) is missing.
 			if _, serr := os.Stat(bucketDir(mp, bck)); serr != nil {
 				continue
 			}
-			if err = os.MkdirAll(workDir(mp), 0o755); err == nil {
+			if err = os.MkdirAll(trashDir(mp), 0o755); err == nil {
 				err = os.Rename(bucketDir(mp, bck), dst)
 			}
 		}
@@ -209,22 +229,18 @@ func (s *Store) DestroyBucket(ctx context.Context, bck cluster.Bucket) (err erro
 			return fmt.Errorf("fs: destroy bucket %s: %w", bck, err)
 		}
 		found = true
-		trash = append(trash, dst)
-		if err := s.syncDir(filepath.Join(mp.Path, providerDir)); err != nil {
+		if err := s.syncDir(filepath.Join(mp.Path, providerDir), trashDir(mp)); err != nil {
 			s.bckMu.Unlock()
 			return err
 		}
 	}
 	s.bckMu.Unlock()
+	s.meta.clear()
 	s.dropUploads(func(u *upload) bool { return u.info.Bucket == bck })
-	for _, dir := range trash {
-		if err := os.RemoveAll(dir); err != nil {
-			s.log.Warn("fs: remove destroyed bucket", "dir", dir, "err", err)
-		}
-	}
 	if !found {
 		return cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
 	}
+	s.trash.poke()
 	return nil
 }
 
@@ -288,23 +304,6 @@ func isDir(path string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// syncDir fsyncs a directory when the policy says so.
-func (s *Store) syncDir(dir string) error {
-	if !s.fsync {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("fs: fsync dir: %w", err)
-	}
-	err = d.Sync()
-	d.Close()
-	if err != nil {
-		return fmt.Errorf("fs: fsync dir: %w", err)
-	}
-	return nil
-}
-
 // stripe returns the lock of the object with unique name uname.
 func (s *Store) stripe(uname string) *sync.RWMutex {
 	return &s.stripes[cluster.Digest(uname)%numStripes]
@@ -314,21 +313,32 @@ func errNoMountpaths() error {
 	return cluster.Errorf(cluster.ErrUnavailable, "fs: no mountpaths")
 }
 
-// start starts an internal span with the bucket and (if any) object attributes.
+// internalKind is the option of every span of the package, made once.
+var internalKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)}
+
+// start starts an internal span with the bucket and (if any) object
+// attributes. With tracing off (a no-op provider) it allocates nothing:
+// it returns ctx and a no-op span; the attributes are made only for a
+// span that records.
 func (s *Store) start(ctx context.Context, name string, bck cluster.Bucket, obj string) (context.Context, trace.Span) {
-	attrs := make([]attribute.KeyValue, 1, 2)
-	attrs[0] = attribute.String("ais.bucket", bck.String())
-	if obj != "" {
-		attrs = append(attrs, attribute.String("ais.object", obj))
+	if s.tracingOff {
+		return ctx, noop.Span{}
 	}
-	return s.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	ctx, span := s.tracer.Start(ctx, name, internalKind...)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("ais.bucket", bck.String()))
+		if obj != "" {
+			span.SetAttributes(attribute.String("ais.object", obj))
+		}
+	}
+	return ctx, span
 }
 
 // endSpan ends span, marking err as a failure unless it is a not-found,
 // which becomes the event "not found".
 func endSpan(span trace.Span, err error) {
 	switch {
-	case err == nil:
+	case err == nil, !span.IsRecording():
 	case errors.Is(err, cluster.ErrNotFound):
 		span.AddEvent("not found")
 	default:
@@ -340,6 +350,9 @@ func endSpan(span trace.Span, err error) {
 
 // setAttrs records an object's attributes on span.
 func setAttrs(span trace.Span, a *ObjectAttrs) {
+	if !span.IsRecording() {
+		return
+	}
 	span.SetAttributes(
 		attribute.Int64("ais.size", a.Size),
 		attribute.String("ais.mountpath", a.Mountpath),

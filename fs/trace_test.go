@@ -113,3 +113,20 @@ func hasEvent(sp sdktrace.ReadOnlySpan, name string) bool {
 	}
 	return false
 }
+
+// TestTracingOffAllocs checks that with tracing off (the no-op provider)
+// the span calls of the store allocate nothing.
+func TestTracingOffAllocs(t *testing.T) {
+	s := newStore(t, 1)
+	bck := cluster.NewBucket("b")
+	a := ObjectAttrs{Size: 1, Version: "1", Mountpath: "/mp"}
+	failure := cluster.Errorf(cluster.ErrCorrupt, "x")
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() {
+		_, span := s.start(ctx, "fs.Get", bck, "object")
+		setAttrs(span, &a)
+		endSpan(span, failure)
+	}); n != 0 {
+		t.Errorf("span calls with tracing off: %v allocations, want 0", n)
+	}
+}

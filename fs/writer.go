@@ -151,38 +151,14 @@ func (w *Writer) Append(ctx context.Context, r io.Reader, size int64, expect clu
 	return n, nil
 }
 
-// copyFrom writes r through a pooled buffer, also feeding extra.
+// copyFrom writes r to the Writer through Store.copyBody, also feeding
+// extra.
 func (w *Writer) copyFrom(ctx context.Context, r io.Reader, size int64, extra *checksum.Hasher) (int64, error) {
-	bp := w.s.bufs.Get().(*[]byte)
-	defer w.s.bufs.Put(bp)
-	buf := *bp
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		m, rerr := io.ReadFull(r, buf)
-		if m > 0 {
-			n += int64(m)
-			if size >= 0 && n > size {
-				return 0, cluster.Errorf(cluster.ErrBadRequest, "body longer than the declared %d bytes", size)
-			}
-			extra.Write(buf[:m])
-			if _, err := w.Write(buf[:m]); err != nil {
-				return 0, err
-			}
-		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break
-		}
-		if rerr != nil {
-			return 0, fmt.Errorf("fs: read body: %w", rerr)
-		}
-	}
-	if size >= 0 && n != size {
-		return 0, cluster.Errorf(cluster.ErrBadRequest, "truncated body: %d of the declared %d bytes", n, size)
-	}
-	return n, nil
+	return w.s.copyBody(ctx, r, size, 0, func(b []byte) error {
+		extra.Write(b)
+		_, err := w.Write(b)
+		return err
+	})
 }
 
 // truncate cuts the work file back to size and recomputes the checksum of
@@ -262,11 +238,7 @@ func (w *Writer) Commit(ctx context.Context, opts CommitOptions) (attrs ObjectAt
 		Mountpath: w.mp.Path,
 		Parts:     opts.Parts,
 	}
-	if w.s.fsync {
-		if err := w.f.Sync(); err != nil {
-			return ObjectAttrs{}, fmt.Errorf("fs: fsync: %w", err)
-		}
-	}
+	w.s.startWriteback(w.f)
 	if err := ctx.Err(); err != nil {
 		return ObjectAttrs{}, err
 	}
@@ -275,10 +247,11 @@ func (w *Writer) Commit(ctx context.Context, opts CommitOptions) (attrs ObjectAt
 		return ObjectAttrs{}, err
 	}
 	w.done = true
-	if err := w.f.Close(); err != nil {
-		return ObjectAttrs{}, fmt.Errorf("fs: close: %w", err)
+	err = w.s.syncCommitted(w.mp, w.f, parent)
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("fs: close: %w", cerr)
 	}
-	if err := w.s.syncDir(parent); err != nil {
+	if err != nil {
 		return ObjectAttrs{}, err
 	}
 	return attrs, nil

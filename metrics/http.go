@@ -3,13 +3,11 @@ package metrics
 import (
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
-	"miniais/cluster"
 	"miniais/internal/httpstat"
 	"miniais/tracing"
 )
@@ -29,22 +27,26 @@ func (n *Node) Middleware(h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		cw := &httpstat.Writer{ResponseWriter: w}
-		var cr *countingReader
+		var cw *httpstat.Writer
+		var in *int64
 		if r.Body != nil && r.Body != http.NoBody {
 			// A copy of the request: the server's own must keep its body
 			// (it decides by its type whether to answer 100 Continue).
-			r2 := *r
-			cr = &countingReader{ReadCloser: r.Body}
-			r2.Body = cr
-			r = &r2
+			// One allocation holds it with the recorder and the counter.
+			st := &bodyState{w: httpstat.Writer{ResponseWriter: w}, r: *r}
+			st.body.ReadCloser = r.Body
+			st.r.Body = &st.body
+			cw, in, r = &st.w, &st.body.n, &st.r
+		} else {
+			cw, in = &httpstat.Writer{ResponseWriter: w}, new(int64)
 		}
 		h.ServeHTTP(cw, r)
-		var in int64
-		if cr != nil {
-			in = cr.n
+		var kind string
+		if cw.Status >= 400 {
+			// Only then: after the status, Header() may cost a copy.
+			kind = w.Header().Get(tracing.ErrorKindHeader)
 		}
-		n.observe(r, cw.Status, time.Since(start), in, cw.Written, w.Header().Get(tracing.ErrorKindHeader))
+		n.observe(r, cw.Status, time.Since(start), *in, cw.Written, kind)
 	})
 }
 
@@ -57,18 +59,19 @@ func (n *Node) observe(r *http.Request, status int, took time.Duration, in, out 
 	if route == "" {
 		route = "unmatched"
 	}
-	n.requests.WithLabelValues(route, statusClass(status)).Inc()
-	obs := n.latency.WithLabelValues(route)
+	rs := n.route(route)
+	ci := statusIndex(status)
+	rs.requests[ci].add(1, n.requests, route, statusClass(status), true)
 	if id := exemplarTrace(r, status); id != "" {
-		obs.(prometheus.ExemplarObserver).ObserveWithExemplar(took.Seconds(), prometheus.Labels{"trace_id": id})
+		rs.latency.(prometheus.ExemplarObserver).ObserveWithExemplar(took.Seconds(), prometheus.Labels{"trace_id": id})
 	} else {
-		obs.Observe(took.Seconds())
+		rs.latency.Observe(took.Seconds())
 	}
 	if in > 0 {
-		n.received.WithLabelValues(route).Add(float64(in))
+		rs.received.add(float64(in), n.received, route, "", false)
 	}
 	if out > 0 {
-		n.sent.WithLabelValues(route).Add(float64(out))
+		rs.sent.add(float64(out), n.sent, route, "", false)
 	}
 	if status >= 400 {
 		if kind == "" {
@@ -76,7 +79,9 @@ func (n *Node) observe(r *http.Request, status int, took time.Duration, in, out 
 		}
 		n.errs.WithLabelValues(kind).Inc()
 	}
-	n.observeOp(r, status, took, in, out, kind)
+	if rs.op != nil {
+		n.observeOp(r, rs.op, status, took, in, out, kind)
+	}
 }
 
 // exemplarTrace is the trace ID an observation names: that of a sampled
@@ -92,52 +97,24 @@ func exemplarTrace(r *http.Request, status int) string {
 }
 
 // observeOp counts AIStore's operation counters: GET, PUT and DELETE of
-// an object, and a bucket listing.
-func (n *Node) observeOp(r *http.Request, status int, took time.Duration, in, out int64, kind string) {
-	var op string
-	switch r.Pattern {
-	case "GET /v1/objects/{bucket}/{object...}":
-		op = "get"
-	case "PUT /v1/objects/{bucket}/{object...}":
-		op = "put"
-	case "DELETE /v1/objects/{bucket}/{object...}":
-		op = "del"
-	case "GET /v1/buckets/{bucket}":
-		op = "lst"
-	default:
-		return
-	}
-	bucket := n.bucketLabel(cluster.Bucket{Provider: cluster.ProviderAIS, Name: r.PathValue("bucket")})
-	inc := func(name string, v float64) {
-		c := n.ops[name]
-		if c == nil {
-			return
-		}
-		if n.cfg.Role == cluster.RoleTarget && (name == "put_count" || name == "put_bytes" || name == "put_ns_total" ||
-			name == "err_put_count" || name == "err_put_cksum_count") {
-			c.WithLabelValues(bucket, "").Add(v)
-			return
-		}
-		c.WithLabelValues(bucket).Add(v)
-	}
+// an object, and a bucket listing (op).
+func (n *Node) observeOp(r *http.Request, op *opSeries, status int, took time.Duration, in, out int64, kind string) {
+	b := n.bucket(r.PathValue("bucket"))
 	if status >= 400 {
-		inc("err_"+op+"_count", 1)
-		if op == "put" && kind == "checksum" {
-			inc("err_put_cksum_count", 1)
+		n.inc(b, op.errs, 1)
+		if kind == "checksum" {
+			n.inc(b, op.errCksum, 1)
 		}
 		return
 	}
-	inc(op+"_count", 1)
-	if n.cfg.Role != cluster.RoleTarget {
-		return
-	}
-	switch op {
+	n.inc(b, op.count, 1)
+	switch op.name {
 	case "get":
-		inc("get_bytes", float64(out))
-		inc("get_ns_total", float64(took.Nanoseconds()))
+		n.inc(b, op.bytes, float64(out))
+		n.inc(b, op.ns, float64(took.Nanoseconds()))
 	case "put":
-		inc("put_bytes", float64(in))
-		inc("put_ns_total", float64(took.Nanoseconds()))
+		n.inc(b, op.bytes, float64(in))
+		n.inc(b, op.ns, float64(took.Nanoseconds()))
 	}
 }
 
@@ -146,7 +123,17 @@ func statusClass(status int) string {
 	if status < 100 || status > 599 {
 		return "other"
 	}
-	return strconv.Itoa(status/100) + "xx"
+	return statusClasses[status/100-1]
+}
+
+// statusClasses are the values of statusClass (constants: no allocation).
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
+// bodyState is what Middleware keeps of a request with a body.
+type bodyState struct {
+	w    httpstat.Writer
+	body countingReader
+	r    http.Request // the copy that reads through body
 }
 
 // countingReader counts the bytes read through it.

@@ -51,6 +51,9 @@ type Node struct {
 	// ops are AIStore's operation counters by name ("get_count").
 	ops map[string]*prometheus.CounterVec
 
+	// series caches the children Middleware counts in (series.go).
+	series seriesCache
+
 	mu          sync.RWMutex
 	stateFlags  func() uint64
 	primaryID   func() string
@@ -173,20 +176,6 @@ func (n *Node) flags() uint64 {
 		return 0
 	}
 	return f()
-}
-
-// bucketLabel returns the bucket label of a request for bck.
-func (n *Node) bucketLabel(bck cluster.Bucket) string {
-	if bck.Name == "" {
-		return ""
-	}
-	n.mu.RLock()
-	known := n.knownBucket
-	n.mu.RUnlock()
-	if known == nil || !known(bck) {
-		return ""
-	}
-	return bck.String()
 }
 
 // primaryCollector is ais_node_primary_info.

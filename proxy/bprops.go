@@ -85,7 +85,7 @@ func (p *Proxy) updateBucketProps(ctx context.Context, bck cluster.Bucket, actio
 	if err != nil {
 		return err
 	}
-	errs := p.broadcast(ctx, p.smap.Load(), transport.KindBMDPush, body, nil)
+	errs := p.pushAll(ctx, p.smap.Load(), transport.KindBMDPush, next.Version, body)
 	p.log.InfoContext(ctx, "bucket properties changed", "bucket", bck.String(), "action", action, "bmd_version", next.Version,
 		"targets_missed", len(errs))
 	return nil

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -163,10 +165,11 @@ func (p *Proxy) destroyBucket(ctx context.Context, bck cluster.Bucket) error {
 	})
 }
 
-// runTxn runs a two-phase bucket transaction on every target: prepare
-// everywhere; if all agree, apply the change to a new bucket metadata
-// version, persist and publish it, and commit everywhere (the commit carries
-// the new metadata); otherwise abort everywhere. Transactions are serialized.
+// runTxn runs a two-phase bucket transaction on every target that is up
+// (at least one must be): prepare everywhere; if all agree, apply the
+// change to a new bucket metadata version, persist and publish it, and
+// commit everywhere (the commit carries the new metadata); otherwise abort
+// everywhere. Transactions are serialized.
 func (p *Proxy) runTxn(ctx context.Context, txn *cluster.Txn, apply func(*cluster.BMD) error) error {
 	ctx, span := p.tracer.Start(ctx, "proxy.txn")
 	defer span.End()
@@ -178,10 +181,12 @@ func (p *Proxy) runTxn(ctx context.Context, txn *cluster.Txn, apply func(*cluste
 	if len(smap.Targets) == 0 {
 		return cluster.Errorf(cluster.ErrUnavailable, "%s %s: no targets in the cluster", txn.Action, txn.Bucket)
 	}
-	for _, t := range smap.TargetList() {
-		if t.Down() {
-			return cluster.Errorf(cluster.ErrUnavailable, "%s %s: target %s is down", txn.Action, txn.Bucket, t.ID)
-		}
+	// The targets that are down take no part: each is brought up to date
+	// when it returns (handleKeepalive), before it is back in the map.
+	if down := downTargets(smap); len(down) == len(smap.Targets) {
+		return cluster.Errorf(cluster.ErrUnavailable, "%s %s: every target is down (%s)", txn.Action, txn.Bucket, strings.Join(down, ", "))
+	} else if len(down) > 0 {
+		span.SetAttributes(attribute.StringSlice("ais.down_targets", down))
 	}
 	opaque, err := txn.MarshalMsg(nil)
 	if err != nil {
@@ -244,7 +249,12 @@ func isKindError(err error) bool { return cluster.KindOf(err) != nil }
 // defaultPageSize is the page size of an object listing that asks for none.
 const defaultPageSize = 1000
 
-// listObjects merges one sorted page from every target.
+// listObjects merges one sorted page from every target that is up. A page
+// that lacks the objects of targets that are down or do not answer says
+// so: their IDs are in its Incomplete field and the Ais-Incomplete header,
+// and AIStore's "may be incomplete" flag is set. Paging stays correct: the
+// continuation token is the last name returned, and every later page asks
+// each target that answers for the names after it.
 func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.Bucket, msg wire.ActionMsg) error {
 	if p.bmd.Load().Get(bck) == nil {
 		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", bck)
@@ -256,47 +266,26 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 	if lso.PageSize <= 0 || lso.PageSize > defaultPageSize {
 		lso.PageSize = defaultPageSize
 	}
-	smap := p.smap.Load()
-	targets := smap.TargetList()
-	if len(targets) == 0 {
-		return cluster.Errorf(cluster.ErrUnavailable, "no targets in the cluster")
-	}
-	for _, t := range targets {
-		if t.Down() {
-			return cluster.Errorf(cluster.ErrUnavailable, "cannot list %s: target %s is down", bck, t.ID)
-		}
-	}
 	opaque, err := json.Marshal(lso)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	pages := make([]*wire.LsoResult, len(targets))
-	errs := make([]error, len(targets))
-	done := make(chan struct{}, len(targets))
-	for i, t := range targets {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			cctx, cancel := context.WithTimeout(ctx, p.cfg.PushTimeout)
-			defer cancel()
-			hdr := &transport.Header{Kind: transport.KindListObjects, Bucket: bck.Name, Opaque: opaque}
-			_, body, err := p.client.Call(cctx, t.TransportAddr(), hdr, nil)
-			if err != nil {
-				errs[i] = fmt.Errorf("list %s on target %s: %w", bck, t.ID, err)
-				return
-			}
-			page := &wire.LsoResult{}
-			if _, err := page.UnmarshalMsg(body); err != nil {
-				errs[i] = fmt.Errorf("list %s on target %s: malformed page: %w", bck, t.ID, err)
-				return
-			}
-			pages[i] = page
-		}()
-	}
-	for range targets {
-		<-done
-	}
-	if err := errors.Join(errs...); err != nil {
+	pages, missing, err := fromLiveTargets(p, ctx, "list "+bck.String(), func(ctx context.Context, t *cluster.Node) (*wire.LsoResult, error) {
+		cctx, cancel := context.WithTimeout(ctx, p.cfg.PushTimeout)
+		defer cancel()
+		hdr := &transport.Header{Kind: transport.KindListObjects, Bucket: bck.Name, Opaque: opaque}
+		_, body, err := p.client.Call(cctx, t.TransportAddr(), hdr, nil)
+		if err != nil {
+			return nil, err
+		}
+		page := &wire.LsoResult{}
+		if _, err := page.UnmarshalMsg(body); err != nil {
+			return nil, fmt.Errorf("malformed page: %w", err)
+		}
+		return page, nil
+	})
+	if err != nil {
 		return err
 	}
 	res := mergePages(pages, int(lso.PageSize))
@@ -304,8 +293,98 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 	if res.UUID == "" {
 		res.UUID = newUUID()
 	}
+	if len(missing) > 0 {
+		res.Incomplete = missing
+		res.Flags |= wire.LsoIncomplete
+		w.Header().Set(wire.HdrIncomplete, strings.Join(missing, ","))
+	}
 	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("ais.entries", len(res.Entries)))
 	return server.WriteListing(w, r, res)
+}
+
+// downTargets returns the IDs of the targets of smap flagged down, sorted.
+func downTargets(smap *cluster.Map) []string {
+	var ids []string
+	for _, t := range smap.TargetList() {
+		if t.Down() {
+			ids = append(ids, t.ID)
+		}
+	}
+	return ids
+}
+
+// errWentDown cancels the call to a target that is flagged down while
+// fromLiveTargets waits for it.
+var errWentDown = errors.New("the target was flagged down")
+
+// fromLiveTargets runs ask on every target that is up, in parallel, and
+// returns the answers of those that answered (in target ID order) and the
+// IDs of the targets without an answer (sorted): those flagged down and
+// those whose call failed on the network or timed out (logged). Any other
+// failure (a target's refusal) fails the whole call, as does having no
+// answer at all (ErrUnavailable naming the targets). what names the
+// operation in errors.
+func fromLiveTargets[T any](p *Proxy, ctx context.Context, what string, ask func(context.Context, *cluster.Node) (T, error)) ([]T, []string, error) {
+	smap := p.smap.Load()
+	targets := smap.ActiveTargets()
+	missing := downTargets(smap)
+	if len(smap.Targets) == 0 {
+		return nil, nil, cluster.Errorf(cluster.ErrUnavailable, "%s: no targets in the cluster", what)
+	}
+	answers := make([]T, len(targets))
+	errs := make([]error, len(targets))
+	tctxs := make([]context.Context, len(targets))
+	cancels := make([]context.CancelCauseFunc, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		tctxs[i], cancels[i] = context.WithCancelCause(ctx)
+		wg.Go(func() { answers[i], errs[i] = ask(tctxs[i], t) })
+	}
+	// A target flagged down meanwhile is not waited for (a long summary
+	// would otherwise wait on a cut-off target for as long as TCP does).
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	tick := time.NewTicker(p.cfg.KeepaliveTimeout / 4)
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case <-tick.C:
+			now := p.smap.Load()
+			for i, t := range targets {
+				if n := now.Targets[t.ID]; n == nil || n.Down() {
+					cancels[i](errWentDown)
+				}
+			}
+		}
+	}
+	tick.Stop()
+	var out []T
+	var failed []error
+	for i, t := range targets {
+		cancels[i](nil)
+		switch err := errs[i]; {
+		case err == nil:
+			out = append(out, answers[i])
+		case ctx.Err() == nil && (errors.Is(err, transport.ErrConnection) || errors.Is(err, context.DeadlineExceeded) ||
+			errors.Is(context.Cause(tctxs[i]), errWentDown)):
+			p.log.WarnContext(ctx, "target did not answer: its part is missing", "op", what, "target", t.ID, "err", err)
+			missing = append(missing, t.ID)
+		default:
+			failed = append(failed, fmt.Errorf("%s on target %s: %w", what, t.ID, err))
+		}
+	}
+	if err := errors.Join(failed...); err != nil {
+		return nil, nil, err
+	}
+	slices.Sort(missing)
+	if len(out) == 0 {
+		return nil, nil, cluster.Errorf(cluster.ErrUnavailable, "%s: no target answered (down or unreachable: %s)", what, strings.Join(missing, ", "))
+	}
+	if len(missing) > 0 {
+		trace.SpanFromContext(ctx).SetAttributes(attribute.StringSlice("ais.missing_targets", missing))
+	}
+	return out, missing, nil
 }
 
 // mergePages merges sorted pages into one page of at most size entries,

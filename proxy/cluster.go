@@ -226,7 +226,7 @@ func (p *Proxy) changeClusterConfig(ctx context.Context, r *http.Request) error 
 	if err := server.ApplyConfig(p.cfg.Tracing, &next, false); err != nil {
 		return fmt.Errorf("proxy %s: %w", p.cfg.ID, err)
 	}
-	errs := p.broadcast(ctx, smap, transport.KindConfigPush, body, nil)
+	errs := p.pushAll(ctx, smap, transport.KindConfigPush, next.Version, body)
 	p.log.InfoContext(ctx, "cluster configuration changed", "config_version", next.Version, "transient", transient,
 		"set", kvs, "targets_missed", len(errs))
 	return nil

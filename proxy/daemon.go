@@ -139,6 +139,9 @@ func (p *Proxy) reverseDaemon(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := p.smap.Load().Node(id)
+	if p.maintenanceStatus(w, r, n) {
+		return
+	}
 	switch {
 	case n == nil:
 		p.writeError(w, r, cluster.Errorf(cluster.ErrNotFound, "node %q is not in the cluster map v%d (errNodeNotFound)", id, p.smap.Load().Version))

@@ -15,7 +15,25 @@
 // Targets join over the transport (transport.KindJoin) and then send
 // keepalives. A target whose keepalives stop for Config.KeepaliveTimeout is
 // flagged down in a new map version: requests that map to it answer 503 at
-// once. Its next keepalive (or join) clears the flag.
+// once; listings and bucket summaries answer from the others, naming it
+// (Ais-Incomplete and the reply's miniais_incomplete), and bucket changes
+// proceed without it. When it is heard from again (a keepalive, or a join
+// after a restart) it stays flagged until a keepalive reports the current
+// bucket metadata version, which the proxy pushes it first; then the flag
+// is cleared. A target down for the configuration's
+// timeout.remove_down_after (or sooner, forced) can be removed from the map
+// with decommission-node (membership.go); the others then rebalance, and
+// the objects only it held are lost.
+//
+// # Pushes and lifecycle
+//
+// Map, bucket metadata and configuration versions go to each target through
+// its pusher (push.go): at most one push in flight per target, and behind
+// it only the newest version of each kind, so a slow target gets the latest
+// state once it answers and never a pile of goroutines. Serve (Run binds
+// the configured addresses for it) runs the proxy through internal/node:
+// it returns once in-flight requests finished and every goroutine of the
+// proxy (monitor, job watchers, pushes, summaries) has ended.
 //
 // # Cluster queries and configuration
 //
@@ -30,8 +48,14 @@
 // # Bucket transactions
 //
 // Bucket create and destroy are two-phase: the proxy sends a prepare to every
-// target, and only when all of them agree does it publish the new bucket
+// target that is up (at least one must be), and only when all of them agree does it publish the new bucket
 // metadata and send the commit; a failed prepare anywhere aborts everywhere.
+//
+// # S3
+//
+// The proxy also serves S3's API under /s3 (s3.go, s3list.go; package s3
+// holds the wire): bucket operations itself, object operations streamed to
+// and from the owning target by the proxy, never redirected.
 //
 // # Tracing
 //

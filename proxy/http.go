@@ -1,8 +1,11 @@
 package proxy
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -11,6 +14,7 @@ import (
 	"miniais/api/server"
 	"miniais/api/wire"
 	"miniais/cluster"
+	"miniais/tracing"
 )
 
 // spanName names the server span of each request before routing (the
@@ -40,7 +44,8 @@ func (p *Proxy) router() http.Handler {
 	}
 	p.clusterRoutes(m)
 	p.jobRoutes(m)
-	return m
+	p.s3Routes(m)
+	return p.s3Addressed(m)
 }
 
 // bucketRoute adapts a bucket handler: it validates the route, tags the
@@ -125,18 +130,87 @@ func (p *Proxy) redirect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	t, err := p.smap.Load().Owner(rt.Bucket.Uname(rt.Object))
+	t, err := p.smap.Load().ObjectOwner(rt.Bucket, rt.Object)
 	if err != nil {
 		p.writeError(w, r, err)
 		return
 	}
 	ctx := r.Context()
-	trace.SpanFromContext(ctx).SetAttributes(attribute.String("ais.target", t.ID))
-	q := r.URL.Query()
-	q.Set(wire.QparamProxyID, p.cfg.ID)
-	q.Set(wire.QparamUnixTime, strconv.FormatInt(time.Now().UnixNano(), 36))
-	p.cfg.Tracing.InjectRedirect(ctx, r.Method, r.URL.EscapedPath(), q)
-	loc := t.URL() + r.URL.EscapedPath() + "?" + q.Encode()
-	w.Header().Set("Location", loc)
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(attribute.String("ais.target", t.ID))
+	}
+	// Set the header's map entry itself: the key is canonical already.
+	w.Header()["Location"] = []string{p.location(ctx, r, t)}
 	w.WriteHeader(http.StatusTemporaryRedirect)
+}
+
+// location returns the Location of r's redirect to target t: t's URL, r's
+// escaped path and query, pid and utm (replacing any the client sent),
+// and, when the node traces, the signed trace context (InjectRedirect).
+//
+// The client's query is kept as sent and the rest appended, in one
+// allocation when the node does not trace. Only a query that already
+// carries one of the keys the proxy sets is parsed and re-encoded
+// (url.Values, sorted by key), so that each key appears once.
+func (p *Proxy) location(ctx context.Context, r *http.Request, t *cluster.Node) string {
+	path, raw := r.URL.EscapedPath(), r.URL.RawQuery
+	now := time.Now().UnixNano()
+	traced := p.cfg.Tracing.CanEnable()
+	if setsKey(raw, traced) {
+		q := r.URL.Query()
+		q.Set(wire.QparamProxyID, p.cfg.ID)
+		q.Set(wire.QparamUnixTime, strconv.FormatInt(now, 36))
+		p.cfg.Tracing.InjectRedirect(ctx, r.Method, path, q)
+		return t.URL() + path + "?" + q.Encode()
+	}
+	var tq string
+	if traced {
+		tv := url.Values{}
+		p.cfg.Tracing.InjectRedirect(ctx, r.Method, path, tv)
+		tq = tv.Encode()
+	}
+	var utm [16]byte
+	ts := strconv.AppendInt(utm[:0], now, 36)
+	pid := p.cfg.ID
+	if url.QueryEscape(pid) != pid {
+		pid = url.QueryEscape(pid) // not for IDs that need no escaping: those allocate nothing
+	}
+	var b strings.Builder
+	b.Grow(len(t.URL()) + len(path) + len(raw) + len(pid) + len(ts) + len(tq) + len("?&pid=&utm=&"))
+	b.WriteString(t.URL())
+	b.WriteString(path)
+	b.WriteByte('?')
+	if raw != "" {
+		b.WriteString(raw)
+		b.WriteByte('&')
+	}
+	b.WriteString(wire.QparamProxyID + "=")
+	b.WriteString(pid)
+	b.WriteString("&" + wire.QparamUnixTime + "=")
+	b.Write(ts)
+	if tq != "" {
+		b.WriteByte('&')
+		b.WriteString(tq)
+	}
+	return b.String()
+}
+
+// setsKey reports whether the raw query has a key that the redirect sets:
+// pid, utm, and with tracing the trace context's.
+func setsKey(raw string, traced bool) bool {
+	if raw == "" {
+		return false
+	}
+	if server.QueryHas(raw, wire.QparamProxyID) || server.QueryHas(raw, wire.QparamUnixTime) {
+		return true
+	}
+	if !traced {
+		return false
+	}
+	for _, k := range []string{tracing.QueryTraceParent, tracing.QueryTraceState, tracing.QueryBaggage, tracing.QueryTraceSig} {
+		if server.QueryHas(raw, k) {
+			return true
+		}
+	}
+	return false
 }

@@ -246,11 +246,16 @@ func (p *Proxy) createBucketLike(ctx context.Context, bck cluster.Bucket, like *
 	})
 }
 
-// clusterAction serves PUT /v1/cluster: start and stop jobs (the
-// membership actions are refused by CheckAction with 501).
+// clusterAction serves PUT /v1/cluster: start and stop jobs, and the
+// membership actions of maintenance.go (the others are refused by
+// CheckAction with 501).
 func (p *Proxy) clusterAction(w http.ResponseWriter, r *http.Request) {
-	msg, err := server.ReadActionFor(r, wire.ActXactStart, wire.ActXactStop)
-	if err == nil {
+	msg, err := server.ReadActionFor(r, append([]string{wire.ActXactStart, wire.ActXactStop}, membershipActions...)...)
+	switch {
+	case err != nil:
+	case slices.Contains(membershipActions, msg.Action):
+		err = p.membershipAction(w, r, msg)
+	default:
 		err = p.jobAction(w, r, msg)
 	}
 	if err != nil {

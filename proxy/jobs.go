@@ -76,13 +76,12 @@ type proxyJobs struct {
 	mu   sync.Mutex
 	reg  job.Registry
 	byID sync.Map // ID -> *clusterJob, pruned with reg
-	// stop is closed when the proxy shuts down (nil before Run: never);
-	// wg counts the job watchers, which end then.
+	// stop is closed when the proxy shuts down (nil: never); the job
+	// watchers, which end then, run in the proxy's node.Group.
 	stop atomic.Pointer[<-chan struct{}]
-	wg   sync.WaitGroup
 }
 
-// run makes the job watchers end when ctx does (Proxy.Run).
+// run makes the job watchers end when ctx does (Proxy.New).
 func (pj *proxyJobs) run(ctx context.Context) {
 	done := ctx.Done()
 	pj.stop.Store(&done)
@@ -226,7 +225,10 @@ func (p *Proxy) startJob(rctx context.Context, spec *job.Spec, finalize func(con
 		return nil, err
 	}
 	p.log.InfoContext(ctx, "job started", "job", spec.ID, "kind", spec.Kind, "bucket", spec.Bck.String(), "to", spec.Dst.String(), "targets", len(targets))
-	pj.wg.Go(func() { p.watchJob(ctx, cj) })
+	if !p.bg.Go(func(context.Context) { p.watchJob(ctx, cj) }) {
+		cj.Abort(job.ErrShutdown) // the proxy is stopping
+		p.endJobSpan(cj)
+	}
 	return cj, nil
 }
 

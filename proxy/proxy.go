@@ -20,6 +20,7 @@ import (
 	"miniais/api/server"
 	"miniais/cluster"
 	"miniais/internal/atomicfile"
+	"miniais/internal/node"
 	"miniais/metrics"
 	"miniais/tracing"
 	"miniais/transport"
@@ -57,6 +58,8 @@ type Config struct {
 	// MaxConcurrent bounds the HTTP requests served at once; beyond it a
 	// request gets 503 with Retry-After (default 4096).
 	MaxConcurrent int
+	// S3 configures the S3 gateway (s3.go).
+	S3 S3Config
 }
 
 func (c *Config) setDefaults() {
@@ -87,6 +90,12 @@ type Proxy struct {
 	started time.Time
 
 	client *transport.Client
+	// bg runs every goroutine of the proxy that outlives the request that
+	// started it; Serve stops it before returning.
+	bg *node.Group
+	// pushes sends map, bucket metadata and configuration versions to the
+	// targets, one in flight per target (push.go).
+	pushes pushers
 
 	// mu serializes changes of smap and bmd (and their persistence); readers
 	// load the atomic pointers without it. Published versions are immutable.
@@ -111,6 +120,11 @@ type Proxy struct {
 	summaries summaries
 	// jobs are the jobs the proxy started on every target (jobs.go).
 	jobs proxyJobs
+	// s3 is the S3 gateway's client to targets (s3.go).
+	s3 s3Gateway
+	// members serializes maintenance, shutdown and decommission
+	// (maintenance.go).
+	members membership
 }
 
 // New loads the proxy's persisted state (or starts a fresh cluster map and
@@ -130,7 +144,9 @@ func New(cfg Config) (*Proxy, error) {
 		self:     cluster.NewNode(cfg.ID, cluster.RoleProxy, cfg.PublicAddr, cfg.TransportAddr),
 		lastSeen: map[string]int64{},
 		started:  time.Now(),
+		bg:       node.NewGroup(),
 	}
+	p.jobs.run(p.bg.Context())
 	p.initMetrics()
 	p.client = transport.NewClient(p.transportConfig())
 	if err := p.loadState(); err != nil {
@@ -157,8 +173,7 @@ func (p *Proxy) transportConfig() transport.Config {
 	}
 }
 
-// Run serves the HTTP API and the transport until ctx is done, then shuts
-// down: in-flight HTTP requests finish (bounded by ShutdownTimeout).
+// Run listens on PublicAddr and TransportAddr and serves them (Serve).
 func (p *Proxy) Run(ctx context.Context) error {
 	hln, err := net.Listen("tcp", p.cfg.PublicAddr)
 	if err != nil {
@@ -169,6 +184,16 @@ func (p *Proxy) Run(ctx context.Context) error {
 		hln.Close()
 		return fmt.Errorf("proxy: listen transport: %w", err)
 	}
+	return p.Serve(ctx, hln, tln)
+}
+
+// Serve serves the HTTP API on hln and the transport on tln (listeners the
+// caller bound, at the addresses of the configuration) until ctx is done,
+// then shuts down: in-flight HTTP requests finish (bounded by
+// ShutdownTimeout), and every goroutine of the proxy (the keepalive
+// monitor, job watchers, pushes, summaries) has returned before Serve
+// does (internal/node). A proxy serves once; Serve closes both listeners.
+func (p *Proxy) Serve(ctx context.Context, hln, tln net.Listener) error {
 	tsrv := transport.NewServer(p.transportConfig())
 	tsrv.Handle(transport.KindJoin, p.handleJoin)
 	tsrv.Handle(transport.KindKeepalive, p.handleKeepalive)
@@ -186,33 +211,21 @@ func (p *Proxy) Run(ctx context.Context) error {
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	p.jobs.run(ctx)
-	errc := make(chan error, 2)
-	go func() { errc <- tsrv.Serve(ctx, tln) }()
-	go func() { errc <- hsrv.Serve(hln) }()
-	go p.monitor(ctx)
-	p.log.Info("proxy started", "id", p.cfg.ID, "public", p.cfg.PublicAddr, "transport", p.cfg.TransportAddr,
+	p.log.Info("proxy started", "id", p.cfg.ID, "public", hln.Addr().String(), "transport", tln.Addr().String(),
 		"smap_version", p.smap.Load().Version, "bmd_version", p.bmd.Load().Version, "tracing", p.cfg.Tracing.Enabled())
-
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-		p.log.Error("proxy: server stopped", "err", err)
-	}
-	cancel()
-	sctx, scancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
-	defer scancel()
-	herr := hsrv.Shutdown(sctx)
-	tsrv.Close()
-	p.jobs.wg.Wait() // the job watchers end with ctx
+	err := node.Serve(ctx, node.Config{
+		Name: "proxy " + p.cfg.ID,
+		HTTP: hsrv, HTTPListener: hln,
+		Transport: tsrv, TransportListener: tln,
+		Group:           p.bg,
+		Loops:           []func(context.Context){p.monitor},
+		ShutdownTimeout: p.cfg.ShutdownTimeout,
+		Logger:          p.log,
+	})
 	p.client.Close()
+	p.rev.client(p).CloseIdleConnections() // the relays' connections to other nodes
 	p.log.Info("proxy stopped")
-	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-		return err
-	}
-	return herr
+	return err
 }
 
 // Smap returns the current cluster map. It must not be modified.

@@ -33,15 +33,23 @@ type testProxy struct {
 	stop func()
 }
 
-// startProxy runs a proxy on free loopback ports until the test ends (or
-// stop is called).
+// startProxy serves a proxy on loopback listeners bound on port 0 until
+// the test ends (or stop is called).
 func startProxy(t testing.TB, dataDir string, tp *tracing.Provider, keepalive time.Duration) *testProxy {
 	t.Helper()
 	if tp == nil {
 		tp = tracing.Disabled()
 	}
+	hln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, err := New(Config{
-		ID: "p1", PublicAddr: freeAddr(t), TransportAddr: freeAddr(t), DataDir: dataDir,
+		ID: "p1", PublicAddr: hln.Addr().String(), TransportAddr: tln.Addr().String(), DataDir: dataDir,
 		Tracing: tp, KeepaliveTimeout: keepalive, PushTimeout: 2 * time.Second,
 	})
 	if err != nil {
@@ -49,7 +57,7 @@ func startProxy(t testing.TB, dataDir string, tp *tracing.Provider, keepalive ti
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
+	go func() { done <- p.Serve(ctx, hln, tln) }()
 	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -57,15 +65,7 @@ func startProxy(t testing.TB, dataDir string, tp *tracing.Provider, keepalive ti
 		}
 	})
 	t.Cleanup(stop)
-	tpx := &testProxy{Proxy: p, url: "http://" + p.cfg.PublicAddr, stop: stop}
-	waitFor(t, func() bool {
-		c, err := net.Dial("tcp", p.cfg.PublicAddr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return tpx
+	return &testProxy{Proxy: p, url: "http://" + p.cfg.PublicAddr, stop: stop}
 }
 
 func waitFor(t testing.TB, cond func() bool) {
@@ -86,6 +86,7 @@ func waitFor(t testing.TB, cond func() bool) {
 type fakeTarget struct {
 	node   *cluster.Node
 	client *transport.Client
+	srv    *transport.Server // a test may add handlers
 
 	mu         sync.Mutex
 	prepareErr error
@@ -114,7 +115,7 @@ func startFakeTarget(t testing.TB, id string) *fakeTarget {
 		defer ft.mu.Unlock()
 		return nil, ft.prepareErr
 	})
-	srv.Handle(transport.KindTxnCommit, func(_ context.Context, m *transport.Message, _ *transport.Header) ([]byte, error) {
+	takeBMD := func(_ context.Context, m *transport.Message, _ *transport.Header) ([]byte, error) {
 		b, _ := io.ReadAll(m.Body)
 		bmd := &cluster.BMD{}
 		if _, err := bmd.UnmarshalMsg(b); err != nil {
@@ -125,7 +126,9 @@ func startFakeTarget(t testing.TB, id string) *fakeTarget {
 		ft.bmd = bmd
 		ft.mu.Unlock()
 		return nil, nil
-	})
+	}
+	srv.Handle(transport.KindTxnCommit, takeBMD)
+	srv.Handle(transport.KindBMDPush, takeBMD)
 	srv.Handle(transport.KindTxnAbort, func(_ context.Context, m *transport.Message, _ *transport.Header) ([]byte, error) {
 		record(m.Header.Kind)
 		return nil, nil
@@ -134,6 +137,7 @@ func startFakeTarget(t testing.TB, id string) *fakeTarget {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ft.srv = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	go srv.Serve(ctx, ln)
 	ft.client = transport.NewClient(cfg)
@@ -154,8 +158,16 @@ func (ft *fakeTarget) join(t testing.TB, p *testProxy) {
 	}
 }
 
+// keepalive sends a keepalive reporting the bucket metadata version ft
+// holds.
 func (ft *fakeTarget) keepalive(p *testProxy) error {
-	body, _ := (&cluster.Versions{}).MarshalMsg(nil)
+	var v cluster.Versions
+	ft.mu.Lock()
+	if ft.bmd != nil {
+		v.BMD = ft.bmd.Version
+	}
+	ft.mu.Unlock()
+	body, _ := v.MarshalMsg(nil)
 	_, _, err := ft.client.Call(context.Background(), p.cfg.TransportAddr, &transport.Header{Kind: transport.KindKeepalive}, body)
 	return err
 }
@@ -281,11 +293,26 @@ func TestTargetDownAnd503(t *testing.T) {
 	if resp, _ := do(t, "GET", p.url+"/v1/objects/b1/"+onB, ""); resp.StatusCode != 307 {
 		t.Fatalf("GET of an object on a live target = %d", resp.StatusCode)
 	}
+	// A bucket created meanwhile: ta comes back only once it has it.
+	if resp, body := do(t, "POST", p.url+"/v1/buckets/b2", `{"action":"create-bck"}`); resp.StatusCode != 200 {
+		t.Fatalf("create with a target down = %d %s", resp.StatusCode, body)
+	}
+	if err := a.keepalive(p); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Smap().Targets["ta"].Down() {
+		t.Fatal("a keepalive with an old bucket metadata version cleared the down flag")
+	}
+	waitFor(t, func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.bmd.Version == p.BMD().Version
+	})
 	if err := a.keepalive(p); err != nil {
 		t.Fatal(err)
 	}
 	if p.Smap().Targets["ta"].Down() {
-		t.Fatal("a keepalive did not clear the down flag")
+		t.Fatal("a keepalive with the current bucket metadata did not clear the down flag")
 	}
 }
 

@@ -3,9 +3,8 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,12 +62,17 @@ func (p *Proxy) startSummary(ctx context.Context, bck cluster.Bucket, prefix str
 	}
 	s.jobs[id] = job
 	s.mu.Unlock()
-	go func() {
+	run := func(stop context.Context) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), summaryTimeout)
 		defer cancel()
+		defer context.AfterFunc(stop, cancel)() // the proxy stops
 		job.res, job.err = p.summarize(ctx, bck, prefix)
 		close(job.done)
-	}()
+	}
+	if !p.bg.Go(run) {
+		job.err = errProxyStopped
+		close(job.done)
+	}
 	return id
 }
 
@@ -121,6 +125,7 @@ func (p *Proxy) summaryGet(w http.ResponseWriter, r *http.Request, bck cluster.B
 		writeText(w, http.StatusAccepted, sm.UUID)
 		return nil
 	}
+	setIncomplete(w, job.res.Incomplete)
 	server.WriteJSON(w, []wire.BucketSummary{job.res})
 	return nil
 }
@@ -151,8 +156,17 @@ func (p *Proxy) summaryHead(w http.ResponseWriter, r *http.Request, bck cluster.
 		return err
 	}
 	w.Header().Set(wire.HdrBucketSumm, string(b))
+	setIncomplete(w, job.res.Incomplete)
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// setIncomplete sets the Ais-Incomplete header of a reply that lacks the
+// part of the targets named by ids (none: no header).
+func setIncomplete(w http.ResponseWriter, ids []string) {
+	if len(ids) > 0 {
+		w.Header().Set(wire.HdrIncomplete, strings.Join(ids, ","))
+	}
 }
 
 // writeText writes a plain-text reply (AIStore's job IDs).
@@ -162,35 +176,25 @@ func writeText(w http.ResponseWriter, status int, s string) {
 	w.Write([]byte(s))
 }
 
-// summarize asks every target for its part of the summary of bck and adds
-// them up. A target that is down fails the summary (it would be wrong).
+// summarize asks every target that is up for its part of the summary of
+// bck and adds them up. The parts of targets that are down or do not
+// answer are missing: the result names them (Incomplete).
 func (p *Proxy) summarize(ctx context.Context, bck cluster.Bucket, prefix string) (wire.BucketSummary, error) {
 	var res wire.BucketSummary
 	res.Name, res.Provider, res.IsPresent = bck.Name, bck.Provider, true
-	targets := p.smap.Load().TargetList()
-	parts := make([]wire.TargetSummary, len(targets))
-	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		if t.Down() {
-			errs[i] = cluster.Errorf(cluster.ErrUnavailable, "summary of %s: target %s is down", bck, t.ID)
-			continue
+	parts, missing, err := fromLiveTargets(p, ctx, "summary of "+bck.String(), func(ctx context.Context, t *cluster.Node) (wire.TargetSummary, error) {
+		var part wire.TargetSummary
+		hdr := &transport.Header{Kind: transport.KindBucketSummary, Bucket: bck.Name, Opaque: []byte(prefix)}
+		_, body, err := p.client.Call(ctx, t.TransportAddr(), hdr, nil)
+		if err == nil {
+			err = json.Unmarshal(body, &part)
 		}
-		wg.Go(func() {
-			hdr := &transport.Header{Kind: transport.KindBucketSummary, Bucket: bck.Name, Opaque: []byte(prefix)}
-			_, body, err := p.client.Call(ctx, t.TransportAddr(), hdr, nil)
-			if err == nil {
-				err = json.Unmarshal(body, &parts[i])
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("summary of %s on target %s: %w", bck, t.ID, err)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+		return part, err
+	})
+	if err != nil {
 		return res, err
 	}
+	res.Incomplete = missing
 	first := true
 	for _, pt := range parts {
 		res.ObjCount.Present += pt.Objects

@@ -29,6 +29,7 @@ func (t *Target) registerControl(srv *transport.Server) {
 	srv.Handle(transport.KindConfigPush, t.handleConfigPush)
 	srv.Handle(transport.KindRebalanceDone, t.handleRebalanceDone)
 	srv.Handle(transport.KindBucketSummary, t.handleBucketSummary)
+	srv.Handle(transport.KindNodeLeave, t.handleNodeLeave)
 	t.registerJobs(srv)
 }
 

@@ -24,8 +24,13 @@
 // name another target owns streams the object there over the transport
 // (KindObjectPut marked as a copy), where that target, as the owner, checks
 // the checksum and commits it atomically. Unflushed appends and idle
-// uploads are dropped after Config.UploadTimeout by a janitor that Run
+// uploads are dropped after Config.UploadTimeout by a janitor that Serve
 // starts and waits for. See objops.go.
+//
+// For the proxy's S3 gateway (s3.go) every object reply carries an ETag
+// and Last-Modified, GET and HEAD take HTTP's conditional headers (412,
+// 304), a PUT with s3.HdrETagMD5 also computes the MD5 that S3 clients
+// expect as the ETag, and GET ?uploadId lists an upload's parts.
 //
 // # State
 //
@@ -33,7 +38,13 @@
 // and persists the bucket metadata in its data directory so that it can serve
 // reads after a restart before the proxy answers. Applying a bucket metadata
 // version creates the directories of new buckets and destroys the buckets
-// that are gone.
+// that are gone: each is renamed into its mountpaths' trash at once, and
+// fs.Store.EmptyTrash, a loop of Serve, unlinks its files in the
+// background at Config.TrashRate (and resumes after a restart).
+//
+// Serve (Run binds the configured addresses for it) runs the target through
+// internal/node and returns once every goroutine of the target (keepalives,
+// jobs, rebalance, the trash removal) has ended.
 //
 // # Rebalance
 //

@@ -158,7 +158,7 @@ func (t *Target) handleJobStart(ctx context.Context, msg *transport.Message, _ *
 	}
 	run := make(chan context.Context, 1)
 	t.prepared.Store(j.ID(), run)
-	go func() {
+	started := t.bg.Go(func(context.Context) {
 		defer t.prepared.Delete(j.ID())
 		timer := time.NewTimer(jobStartTimeout)
 		defer timer.Stop()
@@ -171,7 +171,12 @@ func (t *Target) handleJobStart(ctx context.Context, msg *transport.Message, _ *
 			j.Abort(fmt.Errorf("the proxy did not run the job within %v of preparing it", jobStartTimeout))
 		case <-j.Done(): // stopped before it ran
 		}
-	}()
+	})
+	if !started {
+		t.prepared.Delete(j.ID())
+		j.Abort(job.ErrShutdown)
+		return nil, cluster.Errorf(cluster.ErrUnavailable, "target %s is stopping", t.cfg.ID)
+	}
 	return nil, nil
 }
 

@@ -80,8 +80,7 @@ func (s *mpStats) get(t *Target) func() []metrics.MountpathStat {
 	return func() []metrics.MountpathStat {
 		s.mu.Lock()
 		if !s.walking && time.Since(s.at) > mountpathCountEvery {
-			s.walking = true
-			go s.walk(t)
+			s.walking = t.bg.Go(func(ctx context.Context) { s.walk(ctx, t) })
 		}
 		counts := s.counts
 		s.mu.Unlock()
@@ -98,10 +97,10 @@ func (s *mpStats) get(t *Target) func() []metrics.MountpathStat {
 }
 
 // walk counts every mountpath's objects.
-func (s *mpStats) walk(t *Target) {
+func (s *mpStats) walk(ctx context.Context, t *Target) {
 	counts := map[string][2]int64{}
 	for _, mp := range t.store.Mountpaths().List() {
-		n, b, err := mp.CountObjects(context.Background())
+		n, b, err := mp.CountObjects(ctx)
 		if err != nil {
 			t.log.Debug("metrics: count objects", "mountpath", mp.Path, "err", err)
 		}

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/fs"
+	"miniais/s3"
 )
 
 // # Multipart upload
@@ -85,6 +87,7 @@ func (t *Target) putPart(w http.ResponseWriter, r *http.Request, rt server.Route
 	defer func() { endOp(span, err) }()
 	part, err := t.store.PutPart(ctx, rt.Bucket, rt.Object, id, n, newStallReader(w, r.Body, t.cfg.StallTimeout), fs.PartOptions{
 		Size: r.ContentLength, ChecksumType: props.Checksum.Type, Checksum: requestChecksum(r), SkipVerify: skip, MaxSize: t.cfg.MaxObjectSize,
+		MD5: wantsMD5(r),
 	})
 	if err != nil {
 		return err
@@ -92,8 +95,10 @@ func (t *Target) putPart(w http.ResponseWriter, r *http.Request, rt server.Route
 	h := w.Header()
 	h.Set(wire.HdrChecksumType, part.Checksum.Type)
 	h.Set(wire.HdrChecksumValue, part.Checksum.Value)
-	if part.Checksum.Value != "" {
-		h.Set("Etag", `"`+part.Checksum.Value+`"`)
+	if etag := part.Checksum.Value; part.MD5 != "" {
+		h.Set("Etag", s3.Quote(part.MD5))
+	} else if etag != "" {
+		h.Set("Etag", s3.Quote(etag))
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -128,6 +133,7 @@ func (t *Target) completeUpload(w http.ResponseWriter, r *http.Request, rt serve
 	}
 	attrs, err := t.store.CompleteUpload(ctx, rt.Bucket, rt.Object, id, list, fs.CompleteOptions{
 		ChecksumType: props.Checksum.Type, Checksum: requestChecksum(r), SkipVerify: skip, MaxSize: t.cfg.MaxObjectSize,
+		MD5: wantsMD5(r),
 	})
 	if err != nil {
 		return err
@@ -188,15 +194,14 @@ func cleanupInterval(timeout time.Duration) time.Duration {
 }
 
 // janitor drops pending appends and multipart uploads idle for longer than
-// Config.UploadTimeout, until done is closed; then it drops every pending
-// append (their files are open).
-func (t *Target) janitor(done <-chan struct{}) {
+// Config.UploadTimeout, until ctx is done (Serve then drops every pending
+// append, after the last request).
+func (t *Target) janitor(ctx context.Context) {
 	tick := time.NewTicker(cleanupInterval(t.cfg.UploadTimeout))
 	defer tick.Stop()
 	for {
 		select {
-		case <-done:
-			t.apps.expire(-1)
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"miniais/api/server"
@@ -21,16 +22,23 @@ const hdrLocalOnly = "Ais-Local-Only"
 // and a DELETE removes the copy that has not moved yet. It asks those
 // targets in parallel and serves the first that has the object (for a
 // DELETE, it reports success if any had it). Outside the window it asks no
-// one. It reports whether it served the request.
+// one, except that a target in maintenance asks the object's owner (where
+// what it held has moved). It reports whether it served the request.
 func (t *Target) fromNeighbors(w http.ResponseWriter, r *http.Request, rt server.Route) bool {
 	if r.Header.Get(hdrLocalOnly) != "" {
 		return false
 	}
 	ids := t.win.peers()
+	smap := t.smap.Load()
+	if outOfPlacement(smap, t.cfg.ID) {
+		// In maintenance: what this target held has moved to its owner.
+		if owner, _ := smap.Owner(rt.Bucket.Uname(rt.Object)); owner != nil && !slices.Contains(ids, owner.ID) {
+			ids = append(ids, owner.ID)
+		}
+	}
 	if len(ids) == 0 {
 		return false
 	}
-	smap := t.smap.Load()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	type answer struct {

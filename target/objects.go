@@ -2,7 +2,6 @@ package target
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -31,6 +30,7 @@ func setAttrHeaders(h http.Header, a *fs.ObjectAttrs) {
 	h.Set(wire.HdrChecksumValue, a.Checksum.Value)
 	h.Set(wire.HdrVersion, a.Version)
 	h.Set(wire.HdrAtime, strconv.FormatInt(a.Atime.UnixNano(), 10))
+	setS3Headers(h, a)
 }
 
 // putPlain stores the request body as the object (a plain PUT).
@@ -44,6 +44,7 @@ func (t *Target) putPlain(w http.ResponseWriter, r *http.Request, rt server.Rout
 		ChecksumType: props.Checksum.Type,
 		Checksum:     cluster.Checksum{Type: r.Header.Get(wire.HdrChecksumType), Value: r.Header.Get(wire.HdrChecksumValue)},
 		MaxSize:      t.cfg.MaxObjectSize,
+		MD5:          wantsMD5(r),
 	}
 	if v := r.URL.Query().Get(wire.QparamSkipVC); v != "" {
 		if opts.SkipVerify, err = strconv.ParseBool(v); err != nil {
@@ -67,6 +68,9 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt server.Rou
 	if r.URL.Query().Has(wire.QparamArchpath) {
 		return t.getArchived(w, r, rt)
 	}
+	if r.URL.Query().Has(wire.QparamUploadID) {
+		return t.listParts(w, r, rt)
+	}
 	if err := server.CheckOperation(r); err != nil {
 		return err
 	}
@@ -75,8 +79,15 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt server.Rou
 		return err
 	}
 	obj, err := t.store.Open(r.Context(), rt.Bucket, rt.Object, fs.GetOptions{Validate: props.Checksum.ValidateWarmGet})
-	if errors.Is(err, cluster.ErrNotFound) && t.fromNeighbors(w, r, rt) {
-		return nil
+	if errors.Is(err, cluster.ErrNotFound) {
+		moving := t.win.isOpen()
+		if t.fromNeighbors(w, r, rt) {
+			return nil
+		}
+		if moving {
+			// Moved here between the two lookups (window.go).
+			obj, err = t.store.Open(r.Context(), rt.Bucket, rt.Object, fs.GetOptions{Validate: props.Checksum.ValidateWarmGet})
+		}
 	}
 	if err != nil {
 		if errors.Is(err, cluster.ErrChecksum) {
@@ -92,6 +103,10 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt server.Rou
 	h := w.Header()
 	setAttrHeaders(h, &obj.Attrs)
 	h.Set("Content-Type", "application/octet-stream")
+	if status := checkConditions(r, &obj.Attrs); status != 0 {
+		writeConditional(w, status)
+		return nil
+	}
 	if r.Header.Get("Range") != "" {
 		// ServeContent answers Range requests with 206 (or 416) and
 		// streams the file with sendfile where the platform has it.
@@ -99,12 +114,13 @@ func (t *Target) getObject(w http.ResponseWriter, r *http.Request, rt server.Rou
 		return nil
 	}
 	// The whole object: the size is known from Open, so skip
-	// ServeContent's two seeks. The ResponseWriter's ReadFrom sends the
-	// headers with the first 512 bytes, then the rest with sendfile.
+	// ServeContent's two seeks. obj.WriteTo sends a small object with one
+	// read and one write, a larger one through the ResponseWriter's
+	// ReadFrom (the headers with the first 512 bytes, then sendfile).
 	h.Set("Content-Length", strconv.FormatInt(obj.Attrs.Size, 10))
 	h.Set("Accept-Ranges", "bytes")
 	w.WriteHeader(http.StatusOK)
-	if n, err := io.Copy(w, obj.File()); err != nil {
+	if n, err := obj.WriteTo(w); err != nil {
 		// The status is sent: the client sees a short body. Say why.
 		t.log.WarnContext(r.Context(), "GET: reply cut short", "bucket", rt.Bucket.String(), "object", rt.Object,
 			"sent", n, "size", obj.Attrs.Size, "err", err)
@@ -127,14 +143,25 @@ func (t *Target) headObject(w http.ResponseWriter, r *http.Request, rt server.Ro
 		return err
 	}
 	attrs, err := t.store.Head(r.Context(), rt.Bucket, rt.Object)
-	if errors.Is(err, cluster.ErrNotFound) && t.fromNeighbors(w, r, rt) {
-		return nil
+	if errors.Is(err, cluster.ErrNotFound) {
+		moving := t.win.isOpen()
+		if t.fromNeighbors(w, r, rt) {
+			return nil
+		}
+		if moving {
+			// Moved here between the two lookups (window.go).
+			attrs, err = t.store.Head(r.Context(), rt.Bucket, rt.Object)
+		}
 	}
 	if err != nil {
 		return err
 	}
 	h := w.Header()
 	setAttrHeaders(h, &attrs)
+	if status := checkConditions(r, &attrs); status != 0 {
+		writeConditional(w, status)
+		return nil
+	}
 	h.Set("Content-Length", strconv.FormatInt(attrs.Size, 10))
 	h.Set(wire.HdrName, rt.Object)
 	h.Set(wire.HdrBucketName, rt.Bucket.Name)

@@ -50,10 +50,32 @@ func targetSetChanged(prev, next *cluster.Map) bool {
 	return false
 }
 
+// placementChanged tells whether HRW places objects differently under next
+// than under prev: the targets in placement (cluster.Map.PlacementTargets,
+// those not in maintenance) are not the same. A target that leaves the map
+// once it is out of placement (a decommission) changes nothing.
+func placementChanged(prev, next *cluster.Map) bool {
+	a, b := prev.PlacementTargets(), next.PlacementTargets()
+	return !slices.EqualFunc(a, b, func(x, y *cluster.Node) bool { return x.ID == y.ID })
+}
+
+// maintenanceChanged tells whether a target of both maps entered or left
+// maintenance: the rebalance it starts belongs to the operator's request
+// that did it (the map push carries that request's trace).
+func maintenanceChanged(prev, next *cluster.Map) bool {
+	for id, n := range next.Targets {
+		if o := prev.Targets[id]; o != nil && o.InMaintenance() != n.InMaintenance() {
+			return true
+		}
+	}
+	return false
+}
+
 // startRebalance aborts a running rebalance (job.ErrSuperseded) and starts
 // job id for smap: a rebalance the map change started is a new trace
 // linked to the change (ctx is the map push's or the join's), one the proxy
-// asked for (auto false) is a child of its request. Callers hold t.mu.
+// asked for (auto false: "ais job start rebalance", or a target entering or
+// leaving maintenance) is in the trace of its request. Callers hold t.mu.
 func (t *Target) startRebalance(ctx context.Context, smap *cluster.Map, id string, auto bool) (*job.Job, error) {
 	j := job.New(t.runCtx, job.Desc{ID: id, Kind: wire.KindRebalance, CtlMsg: fmt.Sprintf("cluster map v%d", smap.Version)})
 	if err := t.jobs.Add(j); err != nil {
@@ -78,25 +100,31 @@ func (t *Target) startRebalance(ctx context.Context, smap *cluster.Map, id strin
 	}
 	parent := tracing.JoinTrace(j.Context(), tid, sc.IsSampled())
 	opts = append(opts, trace.WithLinks(trace.LinkFromContext(ctx, attribute.String("ais.link", why))))
-	go t.rebalance(parent, j, smap, opts)
+	if !t.bg.Go(func(context.Context) { t.rebalance(parent, j, smap, opts) }) {
+		j.Abort(job.ErrShutdown) // the target is stopping
+	}
 	return j, nil
 }
 
 // rebalance moves every object this target does not own under smap to its
 // owner, as job j. Objects whose owner is down stay until a later map. A
 // pass that could not move everything (the new owner may not have applied
-// the map yet) is repeated with growing pauses, up to rebalanceRounds
-// times.
+// the map yet), or on a target in maintenance one that moved anything, is
+// repeated with growing pauses, up to rebalanceRounds times.
 func (t *Target) rebalance(ctx context.Context, j *job.Job, smap *cluster.Map, opts []trace.SpanStartOption) {
 	start := time.Now()
-	go t.exchangeClean(ctx, smap) // learn which peers hold nothing of ours
+	t.bg.Go(func(context.Context) { t.exchangeClean(ctx, smap) }) // learn which peers hold nothing of ours
 	var moved, kept, failed int
 	pause := 200 * time.Millisecond
 	for round := 1; ; round++ {
 		var m int
 		m, kept, failed = t.rebalancePass(ctx, j, smap, round)
 		moved += m
-		if failed == 0 || round == rebalanceRounds || ctx.Err() != nil {
+		// A target leaving placement walks once more after a pass that
+		// moved something: a write routed to it by the previous map may
+		// have landed behind the walk.
+		again := failed > 0 || (m > 0 && outOfPlacement(smap, t.cfg.ID))
+		if !again || round == rebalanceRounds || ctx.Err() != nil {
 			break
 		}
 		select {
@@ -122,6 +150,9 @@ func (t *Target) rebalance(ctx context.Context, j *job.Job, smap *cluster.Map, o
 		j.Abort(context.Cause(ctx)) // no change when superseded or stopped
 	case failed > 0:
 		j.Finish(fmt.Errorf("%d object(s) did not move", failed))
+	case kept > 0 && outOfPlacement(smap, t.cfg.ID):
+		// A target leaving placement is not done while it holds objects.
+		j.Finish(fmt.Errorf("%d object(s) stay on this target in maintenance: their owners are down", kept))
 	default:
 		j.Finish(nil)
 	}

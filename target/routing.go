@@ -1,9 +1,11 @@
 package target
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"miniais/api/server"
@@ -40,7 +42,7 @@ const redirectTTL = time.Minute
 // owner.
 func (t *Target) checkRoute(r *http.Request, rt server.Route) error {
 	smap := t.smap.Load()
-	owner, err := smap.Owner(rt.Bucket.Uname(rt.Object))
+	owner, err := smap.ObjectOwner(rt.Bucket, rt.Object)
 	if owner == nil {
 		return err
 	}
@@ -55,7 +57,7 @@ func (t *Target) checkRoute(r *http.Request, rt server.Route) error {
 		}
 		return cluster.Errorf(cluster.ErrBadRequest, "%s %s: %s applies to GET, HEAD, and DELETE of a copy this target does not own", r.Method, r.URL.Path, hdrLocalOnly)
 	}
-	q := r.URL.Query()
+	q := rawQuery(r.URL.RawQuery)
 	if sv := q.Get(wire.QparamSmap); sv != "" {
 		v, err := strconv.ParseInt(sv, 10, 64)
 		if err != nil {
@@ -70,15 +72,91 @@ func (t *Target) checkRoute(r *http.Request, rt server.Route) error {
 				r.Method, r.URL.Path, wire.QparamSmap, err)
 		}
 	}
+	if !mine && !write && outOfPlacement(smap, t.cfg.ID) {
+		// A target in maintenance keeps serving reads of what has not moved
+		// yet, and finds what has at its owner (neighbor.go).
+		return nil
+	}
+	if !mine && q.Get(wire.QparamSmap) == "" && q.Get(wire.QparamProxyID) != "" {
+		// The proxy publishes a map before it pushes it: a request it
+		// routed by a map this target has not received yet waits for it.
+		smap, owner, mine = t.awaitOwner(r.Context(), smap, rt.Bucket.Uname(rt.Object))
+	}
+	if !mine && !write && outOfPlacement(smap, t.cfg.ID) {
+		return nil // in maintenance under the newer map (above)
+	}
 	if !mine {
 		return cluster.Errorf(cluster.ErrNotOwner, "target %s: %s/%s belongs to target %s (cluster map v%d)", t.cfg.ID, rt.Bucket, rt.Object, owner.ID, smap.Version)
 	}
 	return nil
 }
 
+// mapWait bounds how long a request the proxy routed to this target waits
+// for the cluster map that makes this target the owner.
+const mapWait = 3 * time.Second
+
+// awaitOwner waits, up to mapWait, for a cluster map newer than smap; it
+// returns the newest map seen, the owner of uname under it, and whether
+// that is this target.
+func (t *Target) awaitOwner(ctx context.Context, smap *cluster.Map, uname string) (*cluster.Map, *cluster.Node, bool) {
+	timer := time.NewTimer(mapWait)
+	defer timer.Stop()
+	owner, _ := smap.Owner(uname)
+	for {
+		seen := t.mapSeen.wait()
+		if cur := t.smap.Load(); cur.Version > smap.Version {
+			smap = cur
+			if o, _ := smap.Owner(uname); o != nil {
+				owner = o
+			}
+			return smap, owner, owner != nil && owner.ID == t.cfg.ID
+		}
+		select {
+		case <-seen:
+		case <-timer.C:
+			return smap, owner, false
+		case <-ctx.Done():
+			return smap, owner, false
+		}
+	}
+}
+
+// outOfPlacement reports whether target id is in smap and in maintenance.
+func outOfPlacement(smap *cluster.Map, id string) bool {
+	n := smap.Targets[id]
+	return n != nil && n.InMaintenance()
+}
+
+// signal lets goroutines wait for the next occurrence of an event. Its
+// methods are safe for concurrent use.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns a channel closed at the next bump.
+func (s *signal) wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	return s.ch
+}
+
+// bump wakes every waiter.
+func (s *signal) bump() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
+}
+
 // checkRedirect verifies the pid and utm of a proxy's redirect against smap.
-func checkRedirect(smap *cluster.Map, q map[string][]string) error {
-	pid, utm := first(q[wire.QparamProxyID]), first(q[wire.QparamUnixTime])
+func checkRedirect(smap *cluster.Map, q rawQuery) error {
+	pid, utm := q.Get(wire.QparamProxyID), q.Get(wire.QparamUnixTime)
 	if pid == "" || utm == "" {
 		return fmt.Errorf("no %s and %s", wire.QparamProxyID, wire.QparamUnixTime)
 	}
@@ -95,9 +173,9 @@ func checkRedirect(smap *cluster.Map, q map[string][]string) error {
 	return nil
 }
 
-func first(v []string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
-}
+// rawQuery is a request's raw query, read one parameter at a time without
+// parsing the whole of it into url.Values (server.QueryGet).
+type rawQuery string
+
+// Get returns the first value of key, as url.Values.Get would.
+func (q rawQuery) Get(key string) string { return server.QueryGet(string(q), key) }

@@ -19,7 +19,7 @@ import (
 	"miniais/api/server"
 	"miniais/cluster"
 	"miniais/fs"
-	"miniais/internal/atomicfile"
+	"miniais/internal/node"
 	"miniais/job"
 	"miniais/metrics"
 	"miniais/tracing"
@@ -43,6 +43,12 @@ type Config struct {
 	Mountpaths []string
 	// Fsync is the durability policy of object writes.
 	Fsync fs.FsyncPolicy
+	// MetaCacheSize caps the store's metadata cache in bytes
+	// (fs.Config.MetaCacheSize: 0 the default, negative none).
+	MetaCacheSize int64
+	// TrashRate bounds the unlinks per second of the background removal
+	// of destroyed buckets (default fs.DefaultTrashRate).
+	TrashRate int
 	// MaxObjectSize refuses larger PUTs (0: no limit).
 	MaxObjectSize int64
 	// Secret authenticates cluster members on the transport (empty: off).
@@ -115,8 +121,11 @@ type Target struct {
 	// mpStats caches the mountpath counts of /metrics (metrics.go).
 	mpStats mpStats
 
-	// runCtx is Run's context; jobs run under it. rebJob is the latest
-	// rebalance (guarded by mu).
+	// bg runs every goroutine of the target that outlives the request
+	// that started it; Serve stops it before returning. runCtx is its
+	// context; jobs run under it. rebJob is the latest rebalance (guarded
+	// by mu).
+	bg     *node.Group
 	runCtx context.Context
 	rebJob *job.Job
 	// jobs are this target's shares of jobs (jobs.go); fgLast is the unix
@@ -133,6 +142,13 @@ type Target struct {
 	conf nodeConf
 	// win is the rebalance window (window.go).
 	win window
+	// mapSeen is signalled on every new cluster map (routing.go waits on
+	// it for a map the proxy already routes by).
+	mapSeen signal
+	// leave ends Serve (the node leaves on the proxy's word, leave.go);
+	// gone is set once the target is decommissioned.
+	leave atomic.Pointer[context.CancelFunc]
+	gone  atomic.Bool
 	// apps are the pending appends (append.go); archMu serialize the
 	// appends to one archive (archive.go).
 	apps   appendTable
@@ -156,16 +172,21 @@ func New(cfg Config) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
 	}
+	var t *Target // the store's Busy asks it, once made
 	store, err := fs.NewStore(fs.Config{
 		Mountpaths:     mps,
 		Fsync:          cfg.Fsync,
+		MetaCacheSize:  cfg.MetaCacheSize,
+		TrashRate:      cfg.TrashRate,
+		Busy:           func() bool { return t != nil && t.foregroundBusy() },
 		TracerProvider: cfg.Tracing.TracerProvider(),
 		Logger:         cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
 	}
-	t := &Target{
+	bg := node.NewGroup()
+	t = &Target{
 		cfg:     cfg,
 		log:     cfg.Logger,
 		tracer:  cfg.Tracing.Tracer("miniais/target"),
@@ -173,7 +194,8 @@ func New(cfg Config) (*Target, error) {
 		store:   store,
 		started: time.Now(),
 		txns:    map[string]preparedTxn{},
-		runCtx:  context.Background(),
+		bg:      bg,
+		runCtx:  bg.Context(),
 		httpc:   &http.Client{Transport: cfg.Tracing.Transport(neighborTransport())},
 	}
 	t.initMetrics()
@@ -217,9 +239,7 @@ func (t *Target) transportConfig() transport.Config {
 	}
 }
 
-// Run serves the HTTP API and the transport, joins the proxy and keeps
-// alive, until ctx is done; then in-flight requests finish (bounded by
-// ShutdownTimeout).
+// Run listens on PublicAddr and TransportAddr and serves them (Serve).
 func (t *Target) Run(ctx context.Context) error {
 	hln, err := net.Listen("tcp", t.cfg.PublicAddr)
 	if err != nil {
@@ -230,6 +250,20 @@ func (t *Target) Run(ctx context.Context) error {
 		hln.Close()
 		return fmt.Errorf("target: listen transport: %w", err)
 	}
+	return t.Serve(ctx, hln, tln)
+}
+
+// Serve serves the HTTP API on hln and the transport on tln (listeners the
+// caller bound, at the addresses of the configuration), joins the proxy and
+// keeps alive, until ctx is done; then in-flight requests finish (bounded
+// by ShutdownTimeout), pending appends are dropped, and every goroutine of
+// the target (keepalives, jobs, rebalance, the trash emptier) has returned
+// before Serve does (internal/node). A target serves once; Serve closes
+// both listeners.
+func (t *Target) Serve(ctx context.Context, hln, tln net.Listener) error {
+	ctx, leave := context.WithCancel(ctx) // leave.go: the node's own exit
+	defer leave()
+	t.leave.Store(&leave)
 	tsrv := transport.NewServer(t.transportConfig())
 	t.registerControl(tsrv)
 
@@ -241,37 +275,23 @@ func (t *Target) Run(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(t.log.Handler(), slog.LevelWarn),
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	t.mu.Lock()
-	t.runCtx = ctx
-	t.mu.Unlock()
-	errc := make(chan error, 2)
-	go func() { errc <- tsrv.Serve(ctx, tln) }()
-	go func() { errc <- hsrv.Serve(hln) }()
-	go t.keepalive(ctx)
-	janitorDone := make(chan struct{})
-	go func() { defer close(janitorDone); t.janitor(ctx.Done()) }()
-	t.log.Info("target started", "id", t.cfg.ID, "public", t.cfg.PublicAddr, "transport", t.cfg.TransportAddr,
+	t.log.Info("target started", "id", t.cfg.ID, "public", hln.Addr().String(), "transport", tln.Addr().String(),
 		"proxy", t.cfg.ProxyAddr, "mountpaths", t.cfg.Mountpaths, "fsync", t.cfg.Fsync, "tracing", t.cfg.Tracing.Enabled())
-
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-		t.log.Error("target: server stopped", "err", err)
-	}
-	cancel()
-	sctx, scancel := context.WithTimeout(context.Background(), t.cfg.ShutdownTimeout)
-	defer scancel()
-	herr := hsrv.Shutdown(sctx)
-	<-janitorDone // after the last request: it drops what is still pending
-	tsrv.Close()
+	err := node.Serve(ctx, node.Config{
+		Name: "target " + t.cfg.ID,
+		HTTP: hsrv, HTTPListener: hln,
+		Transport: tsrv, TransportListener: tln,
+		Group: t.bg,
+		Loops: []func(context.Context){t.keepalive, t.janitor, t.store.EmptyTrash},
+		// After the last request: drop the appends still pending.
+		Stopped:         func() { t.apps.expire(-1) },
+		ShutdownTimeout: t.cfg.ShutdownTimeout,
+		Logger:          t.log,
+	})
 	t.client.Close()
+	t.httpc.CloseIdleConnections()
 	t.log.Info("target stopped")
-	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-		return err
-	}
-	return herr
+	return err
 }
 
 // keepalive joins the proxy (retrying with backoff) and then sends a
@@ -283,6 +303,9 @@ func (t *Target) keepalive(ctx context.Context) {
 	joined := false
 	backoff := 100 * time.Millisecond
 	for {
+		if t.gone.Load() {
+			return // decommissioned (leave.go): never join again
+		}
 		var err error
 		if !joined {
 			err = t.join(ctx)
@@ -369,50 +392,17 @@ func (t *Target) applySmap(ctx context.Context, smap *cluster.Map) {
 	if smap.Targets == nil {
 		smap.Targets = map[string]*cluster.Node{}
 	}
-	t.smap.Store(smap)
-	if targetSetChanged(cur, smap) {
-		if _, err := t.startRebalance(ctx, smap, job.RebalanceID(smap.Version), true); err != nil {
+	// The rebalance window opens before the map is published: a request
+	// that the new map routes here finds what has not moved yet.
+	if placementChanged(cur, smap) {
+		auto := targetSetChanged(cur, smap) || !maintenanceChanged(cur, smap)
+		if _, err := t.startRebalance(ctx, smap, job.RebalanceID(smap.Version), auto); err != nil {
 			t.log.ErrorContext(ctx, "cannot start a rebalance", "smap_version", smap.Version, "err", err)
 		}
 	} else if t.win.cleanVersion() != 0 {
 		t.win.setClean(smap.Version) // nothing moves: still clean
 	}
+	t.smap.Store(smap)
+	t.mapSeen.bump()
 	t.log.DebugContext(ctx, "new cluster map", "version", smap.Version, "targets", len(smap.Targets))
-}
-
-// applyBMD installs bmd if it is newer than the current bucket metadata:
-// buckets it adds get their directories, buckets it drops are destroyed,
-// and it is persisted.
-func (t *Target) applyBMD(ctx context.Context, bmd *cluster.BMD) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	cur := t.bmd.Load()
-	if bmd.Version <= cur.Version && cur.Version != 0 {
-		return nil
-	}
-	if bmd.Buckets == nil {
-		bmd.Buckets = map[string]*cluster.BucketProps{}
-	}
-	for name, props := range bmd.Buckets {
-		if err := t.store.CreateBucket(ctx, cluster.Bucket{Provider: props.Provider, Name: name}); err != nil {
-			return fmt.Errorf("apply bucket metadata v%d: %w", bmd.Version, err)
-		}
-	}
-	for name, props := range cur.Buckets {
-		if bmd.Buckets[name] == nil {
-			if err := t.store.DestroyBucket(ctx, cluster.Bucket{Provider: props.Provider, Name: name}); err != nil && !errors.Is(err, cluster.ErrNotFound) {
-				t.log.ErrorContext(ctx, "destroy bucket", "bucket", name, "err", err)
-			}
-		}
-	}
-	b, err := bmd.MarshalMsg(nil)
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(t.cfg.DataDir, bmdFile), b, 0o644); err != nil {
-		return fmt.Errorf("persist bucket metadata: %w", err)
-	}
-	t.bmd.Store(bmd)
-	t.log.InfoContext(ctx, "new bucket metadata", "version", bmd.Version, "buckets", len(bmd.Buckets))
-	return nil
 }

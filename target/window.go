@@ -16,7 +16,10 @@ import (
 // have not finished moving them since the target set changed), a local miss
 // is not final: the owner asks those targets (neighbor.go), and a DELETE
 // leaves a tombstone so that a move already in flight cannot bring the
-// object back. Outside the window a miss is a miss, answered at once.
+// object back. A GET or HEAD that neither finds locally nor on the peers
+// looks locally once more: the object may have moved here in between (the
+// sender deletes its copy only once the owner has it). Outside the window a
+// miss is a miss, answered at once.
 //
 // Each target has a clean version: its map version when it holds nothing
 // misplaced (no rebalance running, the last one moved everything), else 0.
@@ -66,6 +69,13 @@ func (w *window) peers() []string {
 		out = append(out, id)
 	}
 	return out
+}
+
+// isOpen reports whether some peer may still hold objects of ours.
+func (w *window) isOpen() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending) > 0
 }
 
 // noteClean records a peer's clean version.

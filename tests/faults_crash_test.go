@@ -30,11 +30,15 @@ type crashLoad struct {
 }
 
 // TestCrashConsistency writes objects of mixed sizes (up to 8 MiB) with many
-// concurrent PUTs while one target is killed with SIGKILL at a random moment,
-// then restarts it. Every PUT that was acknowledged must read back
-// byte-identical with a matching checksum; a PUT that failed must be either
-// absent or complete; no file on any mountpath may hold a partial object;
-// and the work files the crash left must be gone after the restart.
+// concurrent PUTs (durable: the nodes run with the default -fsync=always, so
+// the PUTs share flushes) while one target is killed with SIGKILL at a
+// random moment, then restarts it. One PUT in eight overwrites an object
+// acknowledged before the load. Every PUT that was acknowledged must read
+// back byte-identical with a matching checksum; a new object whose PUT
+// failed must be either absent or complete, an overwritten one whole in its
+// old version or in its new one; no file on any mountpath may hold a
+// partial object; and the work files the crash left must be gone after the
+// restart.
 func TestCrashConsistency(t *testing.T) {
 	runCrashConsistency(t, crashLoad{PUTs: 600, Workers: 32, Rounds: 1, MaxSize: 8 << 20})
 }
@@ -66,10 +70,20 @@ func runCrashConsistency(t *testing.T, load crashLoad) {
 
 	type attempt struct {
 		name  string
+		tag   string // content seed suffix: "" for a new object, "#2" for an overwrite
 		size  int
+		prev  *attempt // the acknowledged version an overwrite replaces
 		acked bool
 		cksum string
 		err   error
+	}
+	want := func(a *attempt) []byte { return content(a.name+a.tag, a.size) }
+	// accepted lists the contents the object of a may have after the crash.
+	accepted := func(a *attempt) [][]byte {
+		if a.prev == nil || a.acked {
+			return [][]byte{want(a)}
+		}
+		return [][]byte{want(a), want(a.prev)}
 	}
 	var all []*attempt
 	for round := range load.Rounds {
@@ -83,6 +97,16 @@ func runCrashConsistency(t *testing.T, load crashLoad) {
 		onVictim := 0
 		for i := range attempts {
 			a := &attempt{name: fmt.Sprintf("r%d/obj-%04d", round, i), size: objectSize(rng, load.MaxSize)}
+			if i%8 == 7 {
+				// An overwrite of an object acknowledged before the load.
+				base := &attempt{name: fmt.Sprintf("r%d/ow-%04d", round, i), size: objectSize(rng, 256<<10)}
+				data := want(base)
+				if _, err := c.PutObject(ctx, bck, base.name, bytes.NewReader(data), api.PutOptions{Size: int64(len(data))}); err != nil {
+					t.Fatalf("PUT %s before the load: %v", base.name, err)
+				}
+				base.acked = true
+				a.name, a.tag, a.prev = base.name, "#2", base
+			}
 			attempts[i] = a
 			if o, _ := smap.Owner(bck.Uname(a.name)); o != nil && o.ID == victimNode.ID {
 				onVictim++
@@ -103,7 +127,7 @@ func runCrashConsistency(t *testing.T, load crashLoad) {
 			go func() {
 				defer wg.Done()
 				for a := range work {
-					data := content(a.name, a.size)
+					data := want(a)
 					pctx, pcancel := context.WithTimeout(ctx, 2*time.Minute)
 					attrs, err := c.PutObject(pctx, bck, a.name, bytes.NewReader(data), api.PutOptions{Size: int64(len(data))})
 					pcancel()
@@ -166,29 +190,32 @@ func runCrashConsistency(t *testing.T, load crashLoad) {
 
 	// Every acknowledged PUT reads back; every other one is absent or whole.
 	acked, present := 0, 0
-	sizes := map[string]int{}
+	byName := map[string]*attempt{}
 	for _, a := range all {
-		sizes[a.name] = a.size
+		byName[a.name] = a
 		var buf bytes.Buffer
 		attrs, err := c.GetObject(ctx, bck, a.name, &buf, api.GetOptions{})
 		if a.acked {
 			acked++
 		}
 		switch {
-		case errors.Is(err, cluster.ErrNotFound) && !a.acked:
+		case errors.Is(err, cluster.ErrNotFound) && !a.acked && a.prev == nil:
 			continue
 		case err != nil:
 			t.Errorf("GET %s (acknowledged %v): %v", a.name, a.acked, err)
 			continue
 		}
 		present++
-		want := content(a.name, a.size)
-		if !bytes.Equal(buf.Bytes(), want) {
-			t.Errorf("GET %s (acknowledged %v): %d bytes differ from the %d written", a.name, a.acked, buf.Len(), len(want))
+		ok := false
+		for _, w := range accepted(a) {
+			ok = ok || bytes.Equal(buf.Bytes(), w)
+		}
+		if !ok {
+			t.Errorf("GET %s (acknowledged %v, overwrite %v): %d bytes differ from the %d written", a.name, a.acked, a.prev != nil, buf.Len(), a.size)
 			continue
 		}
-		if attrs.Checksum.Value != xxh(want) || (a.acked && a.cksum != xxh(want)) {
-			t.Errorf("GET %s: checksum %s, PUT said %s, content has %s", a.name, attrs.Checksum.Value, a.cksum, xxh(want))
+		if got := xxh(buf.Bytes()); attrs.Checksum.Value != got || (a.acked && a.cksum != got) {
+			t.Errorf("GET %s: checksum %s, PUT said %s, content has %s", a.name, attrs.Checksum.Value, a.cksum, got)
 		}
 	}
 	// No file on any mountpath holds a partial object, visible or not.
@@ -199,7 +226,7 @@ func runCrashConsistency(t *testing.T, load crashLoad) {
 				return err
 			}
 			name, _ := filepath.Rel(dir, path)
-			size, ok := sizes[name]
+			a, ok := byName[name]
 			if !ok {
 				t.Errorf("unexpected file %s", path)
 				return nil
@@ -207,9 +234,14 @@ func runCrashConsistency(t *testing.T, load crashLoad) {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				t.Errorf("read %s: %v", path, err)
-			} else if !bytes.Equal(b, content(name, size)) {
-				t.Errorf("%s holds %d bytes that are not the %d written", path, len(b), size)
+				return nil
 			}
+			for _, w := range accepted(a) {
+				if bytes.Equal(b, w) {
+					return nil
+				}
+			}
+			t.Errorf("%s holds %d bytes that are not the %d written", path, len(b), a.size)
 			return nil
 		})
 	}
@@ -222,8 +254,17 @@ func runCrashConsistency(t *testing.T, load crashLoad) {
 		t.Errorf("listing has %d objects, GET found %d", len(entries), present)
 	}
 	for _, e := range entries {
-		if size, ok := sizes[e.Name]; !ok || e.Size != int64(size) || e.Checksum != xxh(content(e.Name, size)) {
-			t.Errorf("listed %s: size %d checksum %s, want %d %s", e.Name, e.Size, e.Checksum, size, xxh(content(e.Name, size)))
+		a, ok := byName[e.Name]
+		if !ok {
+			t.Errorf("listed %s, which was never written", e.Name)
+			continue
+		}
+		match := false
+		for _, w := range accepted(a) {
+			match = match || (e.Size == int64(len(w)) && e.Checksum == xxh(w))
+		}
+		if !match {
+			t.Errorf("listed %s: size %d checksum %s, not one of the versions written", e.Name, e.Size, e.Checksum)
 		}
 	}
 	t.Logf("%d PUTs over %d rounds: %d acknowledged, all read back byte-identical; %d present in all", len(all), load.Rounds, acked, present)

@@ -164,14 +164,16 @@ func (s *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if spanName == "" {
 		spanName = r.Method
 	}
-	ctx, span := s.tracer.Start(ctx, spanName, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(serverAttributes(r)...), trace.WithLinks(links...))
+	// The sampler does not read attributes: a span sampled out (not
+	// recording) costs none of them.
+	ctx, span := s.tracer.Start(ctx, spanName, trace.WithSpanKind(trace.SpanKindServer), trace.WithLinks(links...))
 	defer span.End()
 	r = r.WithContext(ctx)
 	if !span.IsRecording() {
 		s.next.ServeHTTP(w, r)
 		return
 	}
+	span.SetAttributes(serverAttributes(r)...)
 	sw := &httpstat.Writer{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {

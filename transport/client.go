@@ -8,14 +8,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -32,6 +30,7 @@ import (
 type Client struct {
 	cfg    Config
 	tracer trace.Tracer
+	spans  bool // the tracer makes spans (not OpenTelemetry's no-op)
 	pool   *bufPool
 	dialer net.Dialer
 	nextID atomic.Uint64
@@ -47,6 +46,7 @@ func NewClient(cfg Config) *Client {
 	return &Client{
 		cfg:    cfg,
 		tracer: cfg.TracerProvider.Tracer(tracerName),
+		spans:  makesSpans(cfg.TracerProvider),
 		pool:   newBufPool(),
 		peers:  make(map[string]*peer),
 	}
@@ -115,26 +115,8 @@ func (c *Client) do(ctx context.Context, addr string, hdr *Header, body []byte, 
 	h.Size = size
 	h.Error, h.ErrKind = "", ""
 
-	attrs := append(make([]attribute.KeyValue, 0, 10), rpcAttrs(h.Kind)...)
-	attrs = append(attrs, attribute.String("ais.peer", addr), attribute.String("ais.node_id", c.cfg.NodeID))
-	if host, port, err := net.SplitHostPort(addr); err == nil {
-		attrs = append(attrs, semconv.ServerAddress(host))
-		if n, err := strconv.Atoi(port); err == nil {
-			attrs = append(attrs, semconv.ServerPort(n))
-		}
-	}
-	attrs = appendObjectAttrs(attrs, &h)
-	span := trace.SpanFromContext(ctx)
-	// Background chatter outside a sampled operation: no span at all (an
-	// idle cluster adds no traces); the peer then starts none either.
-	if !quietKinds[h.Kind] || span.SpanContext().IsSampled() {
-		// Every request waits for its reply, a Send's too: a client span.
-		ctx, span = c.tracer.Start(ctx, "transport.send "+h.Kind.String(),
-			trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-		defer span.End()
-		h.Trace = make(map[string]string, 3)
-		c.cfg.Propagator.Inject(ctx, propagation.MapCarrier(h.Trace))
-	}
+	ctx, span := c.startSend(ctx, addr, &h)
+	defer span.End()
 
 	start := time.Now()
 	rh, rb, err := c.roundTrip(ctx, addr, &h, body, r)

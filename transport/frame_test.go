@@ -106,7 +106,7 @@ func TestGoldenFrames(t *testing.T) {
 func TestKindString(t *testing.T) {
 	want := []string{"kind(0)", "ping", "join", "keepalive", "map-push", "bmd-push", "txn-prepare",
 		"txn-commit", "txn-abort", "list-objects", "object-put", "bucket-summary", "rebalance-done", "config-push",
-		"job-start", "job-status", "job-stop", "job-done", "job-object", "kind(19)"}
+		"job-start", "job-status", "job-stop", "job-done", "job-object", "node-leave", "kind(20)"}
 	for k, w := range want {
 		t.Run(w, func(t *testing.T) {
 			if got := Kind(k).String(); got != w {

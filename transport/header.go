@@ -80,6 +80,10 @@ const (
 	// reply's Opaque is "busy" when the receiver is serving foreground
 	// requests (the sender slows down).
 	KindJobObject
+	// KindNodeLeave is sent by the proxy to a target whose objects have
+	// moved away, to shut down or to be decommissioned (wipe its state);
+	// payload: JSON wire.NodeLeave. The target replies, then leaves.
+	KindNodeLeave
 
 	kindEnd // one past the last valid kind
 )
@@ -103,6 +107,7 @@ var kindNames = [...]string{
 	KindJobStop:       "job-stop",
 	KindJobDone:       "job-done",
 	KindJobObject:     "job-object",
+	KindNodeLeave:     "node-leave",
 }
 
 // String returns the kind's wire-independent name, e.g. "map-push"; an

@@ -1,11 +1,18 @@
 package transport
 
 import (
+	"context"
 	"errors"
+	"net"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Direction tells whether an Observer sees a request this node sent (Out)
@@ -83,4 +90,74 @@ func errorType(err error) string {
 		return "remote"
 	}
 	return semconv.ErrorTypeOther.Value.AsString()
+}
+
+// makesSpans reports whether tp makes spans at all: false for
+// OpenTelemetry's no-op provider (a node with tracing disabled), whose
+// spans would only cost their attributes and options.
+func makesSpans(tp trace.TracerProvider) bool {
+	_, off := tp.(noop.TracerProvider)
+	return !off
+}
+
+// noSpan is the span of a request that gets none: End and the rest do
+// nothing (it is not the caller's span, which must not be ended here).
+var noSpan = trace.SpanFromContext(context.Background())
+
+// startSend starts the client span of request h to addr, unless h is
+// background chatter outside a sampled operation (an idle cluster adds no
+// traces; the peer then starts none either) or the node makes no spans,
+// and puts the trace context to propagate into h.Trace. The caller ends
+// the returned span. With tracing disabled and nothing to propagate it
+// allocates nothing.
+func (c *Client) startSend(ctx context.Context, addr string, h *Header) (context.Context, trace.Span) {
+	if quietKinds[h.Kind] && !trace.SpanContextFromContext(ctx).IsSampled() {
+		return ctx, noSpan
+	}
+	span := noSpan
+	if c.spans {
+		attrs := append(make([]attribute.KeyValue, 0, 10), rpcAttrs(h.Kind)...)
+		attrs = append(attrs, attribute.String("ais.peer", addr), attribute.String("ais.node_id", c.cfg.NodeID))
+		if host, port, err := net.SplitHostPort(addr); err == nil {
+			attrs = append(attrs, semconv.ServerAddress(host))
+			if n, err := strconv.Atoi(port); err == nil {
+				attrs = append(attrs, semconv.ServerPort(n))
+			}
+		}
+		attrs = appendObjectAttrs(attrs, h)
+		// Every request waits for its reply, a Send's too: a client span.
+		ctx, span = c.tracer.Start(ctx, "transport.send "+h.Kind.String(),
+			trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	}
+	if c.spans || trace.SpanContextFromContext(ctx).IsValid() || baggage.FromContext(ctx).Len() > 0 {
+		h.Trace = make(map[string]string, 3)
+		c.cfg.Propagator.Inject(ctx, propagation.MapCarrier(h.Trace))
+	}
+	return ctx, span
+}
+
+// startRecv continues the sender's trace (the peer proved the cluster
+// secret: its sampling decision is followed) from hdr.Trace and starts the
+// server span of request hdr, which arrived on conn, unless it is
+// background chatter without a sampled parent or the node makes no spans.
+// The caller ends the returned span. With tracing disabled and no trace
+// context in hdr it allocates nothing.
+func (s *Server) startRecv(ctx context.Context, conn net.Conn, hdr *Header) (context.Context, trace.Span) {
+	if len(hdr.Trace) > 0 {
+		ctx = s.cfg.Propagator.Extract(ctx, propagation.MapCarrier(hdr.Trace))
+	}
+	if !s.spans || (quietKinds[hdr.Kind] && !trace.SpanContextFromContext(ctx).IsSampled()) {
+		return ctx, noSpan
+	}
+	attrs := append(make([]attribute.KeyValue, 0, 10), rpcAttrs(hdr.Kind)...)
+	attrs = append(attrs, attribute.String("ais.peer", hdr.Sender), attribute.String("ais.node_id", s.cfg.NodeID))
+	if host, port, err := net.SplitHostPort(conn.RemoteAddr().String()); err == nil {
+		attrs = append(attrs, semconv.NetworkPeerAddress(host))
+		if n, err := strconv.Atoi(port); err == nil {
+			attrs = append(attrs, semconv.NetworkPeerPort(n))
+		}
+	}
+	attrs = appendObjectAttrs(attrs, hdr)
+	return s.tracer.Start(ctx, "transport.recv "+hdr.Kind.String(),
+		trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 }

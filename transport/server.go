@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -56,6 +54,7 @@ const bufSize = 64 << 10
 type Server struct {
 	cfg      Config
 	tracer   trace.Tracer
+	spans    bool // the tracer makes spans (not OpenTelemetry's no-op)
 	pool     *bufPool
 	handlers atomic.Pointer[map[Kind]Handler]
 
@@ -77,6 +76,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{
 		cfg:    cfg,
 		tracer: cfg.TracerProvider.Tracer(tracerName),
+		spans:  makesSpans(cfg.TracerProvider),
 		pool:   newBufPool(),
 		serves: make(map[*serveState]struct{}),
 	}
@@ -295,22 +295,8 @@ func (s *Server) readLoop(ctx context.Context, sc *serverConn, handlers *sync.Wa
 // followed), and returns the reply. A keepalive or ping without a sampled
 // parent gets no span at all.
 func (s *Server) dispatch(ctx context.Context, sc *serverConn, hdr *Header, body io.Reader) (*Header, []byte) {
-	ctx = s.cfg.Propagator.Extract(ctx, propagation.MapCarrier(hdr.Trace))
-	span := trace.SpanFromContext(ctx) // the remote parent: not recording
-	if !quietKinds[hdr.Kind] || trace.SpanContextFromContext(ctx).IsSampled() {
-		attrs := append(make([]attribute.KeyValue, 0, 10), rpcAttrs(hdr.Kind)...)
-		attrs = append(attrs, attribute.String("ais.peer", hdr.Sender), attribute.String("ais.node_id", s.cfg.NodeID))
-		if host, port, err := net.SplitHostPort(sc.nc.RemoteAddr().String()); err == nil {
-			attrs = append(attrs, semconv.NetworkPeerAddress(host))
-			if n, err := strconv.Atoi(port); err == nil {
-				attrs = append(attrs, semconv.NetworkPeerPort(n))
-			}
-		}
-		attrs = appendObjectAttrs(attrs, hdr)
-		ctx, span = s.tracer.Start(ctx, "transport.recv "+hdr.Kind.String(),
-			trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
-		defer span.End()
-	}
+	ctx, span := s.startRecv(ctx, sc.nc, hdr)
+	defer span.End()
 
 	start := time.Now()
 	reply := &Header{}

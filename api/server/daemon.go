@@ -70,8 +70,9 @@ func ClusterConfig(src ConfigSource) wire.ClusterConfig {
 	if src.CplaneTimeout > 0 {
 		cc.Timeout.CplaneOperation = src.CplaneTimeout.String()
 	}
-	if src.MaxKeepalive > 0 {
+	if src.MaxKeepalive > 0 { // the proxy, which removes down targets
 		cc.Timeout.MaxKeepalive = src.MaxKeepalive.String()
+		cc.Timeout.RemoveDownAfter = src.Config.RemoveDownAfter().String()
 	}
 	return cc
 }

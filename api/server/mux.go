@@ -126,7 +126,7 @@ func Quiet(r *http.Request) bool {
 		if r.Method != http.MethodGet {
 			return false
 		}
-		switch r.URL.Query().Get(wire.QparamWhat) {
+		switch QueryGet(r.URL.RawQuery, wire.QparamWhat) {
 		case wire.WhatStats, wire.WhatNodeStatus, WhatMetrics:
 			return true
 		}
@@ -151,7 +151,7 @@ const WhatMetrics = "metrics"
 // cluster.ErrBadName, or cluster.ErrNotImplemented for a provider other than
 // ais.
 func RouteOf(r *http.Request) (Route, error) {
-	provider := r.URL.Query().Get(wire.QparamProvider)
+	provider := QueryGet(r.URL.RawQuery, wire.QparamProvider)
 	if provider == "" {
 		provider = cluster.ProviderAIS
 	}

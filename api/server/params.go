@@ -24,9 +24,8 @@ var operationParams = []string{
 // archpath, uploadId, ...) or the Ais-Pine header that is not among takes.
 // It reads only the URL and the headers.
 func CheckOperation(r *http.Request, takes ...string) error {
-	q := r.URL.Query()
 	for _, p := range operationParams {
-		if q.Has(p) && !contains(takes, p) {
+		if QueryHas(r.URL.RawQuery, p) && !contains(takes, p) {
 			return cluster.Errorf(cluster.ErrBadRequest, "query parameter %q does not apply to this request (%s %s)", p, r.Method, r.URL.Path)
 		}
 	}

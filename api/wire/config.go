@@ -161,4 +161,8 @@ type TimeoutConf struct {
 	// MaxKeepalive is how long a target may stay silent before it is
 	// flagged down.
 	MaxKeepalive string `json:"max_keepalive,omitempty"`
+	// RemoveDownAfter, miniais's own, is how long a target must have been
+	// down before it may be removed from the map without force
+	// (cluster.KeyTimeoutRemoveDownAfter).
+	RemoveDownAfter string `json:"remove_down_after,omitempty"`
 }

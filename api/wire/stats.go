@@ -47,6 +47,10 @@ type BucketSummary struct {
 	} `json:"TotalSize"`
 	UsedPct   uint64 `json:"used_pct"`
 	IsPresent bool   `json:"is_present"`
+	// Incomplete, miniais's own (AIStore's decoders skip the key), names
+	// the targets whose part the summary lacks because they were down or
+	// did not answer, sorted; the HdrIncomplete header repeats it.
+	Incomplete []string `json:"miniais_incomplete,omitempty"`
 }
 
 // TargetSummary is one target's part of a bucket summary (intra-cluster).

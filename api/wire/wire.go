@@ -59,7 +59,17 @@ const (
 	HdrXactionID = "Ais-Xaction-Id"
 	// HdrBucketSumm carries a finished bucket summary (HEAD bucket).
 	HdrBucketSumm = "Ais-Bucket-Summ"
+	// HdrIncomplete, miniais's own, comes with an object listing page or a
+	// finished bucket summary that lacks the part of one or more targets
+	// (down, or not answering): their IDs, comma-separated and sorted. The
+	// same IDs are in the reply's Incomplete field.
+	HdrIncomplete = "Ais-Incomplete"
 )
+
+// LsoIncomplete is the bit of LsoResult.Flags that AIStore sets when a
+// listing may be incomplete (a rebalance is running or was interrupted);
+// miniais also sets it when a target's part is missing (LsoResult.Incomplete).
+const LsoIncomplete = 1
 
 // Query parameter names.
 const (
@@ -136,6 +146,11 @@ type LsoResult struct {
 	ContinuationToken string      `json:"continuation_token"`
 	Entries           []*LsoEntry `json:"entries"`
 	Flags             uint32      `json:"flags"`
+	// Incomplete, miniais's own (AIStore's decoders skip the key), names
+	// the targets whose objects this page lacks because they were down or
+	// did not answer, sorted; the HdrIncomplete header repeats it. Later
+	// pages may still lack them: a client warns when any page has it.
+	Incomplete []string `json:"miniais_incomplete,omitempty" msg:"miniais_incomplete,omitempty"`
 }
 
 // BucketEntry is one element of the list-buckets reply.

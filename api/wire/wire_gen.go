@@ -527,6 +527,29 @@ func (z *LsoResult) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Flags")
 				return
 			}
+		case "miniais_incomplete":
+			var zb0003 uint32
+			zb0003, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Incomplete")
+				return
+			}
+			if zb0003 > z5817a858limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Incomplete) >= int(zb0003) {
+				z.Incomplete = (z.Incomplete)[:zb0003]
+			} else {
+				z.Incomplete = make([]string, zb0003)
+			}
+			for za0002 := range z.Incomplete {
+				z.Incomplete[za0002], err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Incomplete", za0002)
+					return
+				}
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -540,60 +563,95 @@ func (z *LsoResult) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *LsoResult) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 4
-	// write "UUID"
-	err = en.Append(0x84, 0xa4, 0x55, 0x55, 0x49, 0x44)
+	// check for omitted fields
+	zb0001Len := uint32(5)
+	var zb0001Mask uint8 /* 5 bits */
+	_ = zb0001Mask
+	if z.Incomplete == nil {
+		zb0001Len--
+		zb0001Mask |= 0x10
+	}
+	// variable map header, size zb0001Len
+	err = en.Append(0x80 | uint8(zb0001Len))
 	if err != nil {
 		return
 	}
-	err = en.WriteString(z.UUID)
-	if err != nil {
-		err = msgp.WrapError(err, "UUID")
-		return
-	}
-	// write "ContinuationToken"
-	err = en.Append(0xb1, 0x43, 0x6f, 0x6e, 0x74, 0x69, 0x6e, 0x75, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.ContinuationToken)
-	if err != nil {
-		err = msgp.WrapError(err, "ContinuationToken")
-		return
-	}
-	// write "Entries"
-	err = en.Append(0xa7, 0x45, 0x6e, 0x74, 0x72, 0x69, 0x65, 0x73)
-	if err != nil {
-		return
-	}
-	err = en.WriteArrayHeader(uint32(len(z.Entries)))
-	if err != nil {
-		err = msgp.WrapError(err, "Entries")
-		return
-	}
-	for za0001 := range z.Entries {
-		if z.Entries[za0001] == nil {
-			err = en.WriteNil()
-			if err != nil {
-				return
-			}
-		} else {
-			err = z.Entries[za0001].EncodeMsg(en)
-			if err != nil {
-				err = msgp.WrapError(err, "Entries", za0001)
-				return
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// write "UUID"
+		err = en.Append(0xa4, 0x55, 0x55, 0x49, 0x44)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.UUID)
+		if err != nil {
+			err = msgp.WrapError(err, "UUID")
+			return
+		}
+		// write "ContinuationToken"
+		err = en.Append(0xb1, 0x43, 0x6f, 0x6e, 0x74, 0x69, 0x6e, 0x75, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.ContinuationToken)
+		if err != nil {
+			err = msgp.WrapError(err, "ContinuationToken")
+			return
+		}
+		// write "Entries"
+		err = en.Append(0xa7, 0x45, 0x6e, 0x74, 0x72, 0x69, 0x65, 0x73)
+		if err != nil {
+			return
+		}
+		err = en.WriteArrayHeader(uint32(len(z.Entries)))
+		if err != nil {
+			err = msgp.WrapError(err, "Entries")
+			return
+		}
+		for za0001 := range z.Entries {
+			if z.Entries[za0001] == nil {
+				err = en.WriteNil()
+				if err != nil {
+					return
+				}
+			} else {
+				err = z.Entries[za0001].EncodeMsg(en)
+				if err != nil {
+					err = msgp.WrapError(err, "Entries", za0001)
+					return
+				}
 			}
 		}
-	}
-	// write "Flags"
-	err = en.Append(0xa5, 0x46, 0x6c, 0x61, 0x67, 0x73)
-	if err != nil {
-		return
-	}
-	err = en.WriteUint32(z.Flags)
-	if err != nil {
-		err = msgp.WrapError(err, "Flags")
-		return
+		// write "Flags"
+		err = en.Append(0xa5, 0x46, 0x6c, 0x61, 0x67, 0x73)
+		if err != nil {
+			return
+		}
+		err = en.WriteUint32(z.Flags)
+		if err != nil {
+			err = msgp.WrapError(err, "Flags")
+			return
+		}
+		if (zb0001Mask & 0x10) == 0 { // if not omitted
+			// write "miniais_incomplete"
+			err = en.Append(0xb2, 0x6d, 0x69, 0x6e, 0x69, 0x61, 0x69, 0x73, 0x5f, 0x69, 0x6e, 0x63, 0x6f, 0x6d, 0x70, 0x6c, 0x65, 0x74, 0x65)
+			if err != nil {
+				return
+			}
+			err = en.WriteArrayHeader(uint32(len(z.Incomplete)))
+			if err != nil {
+				err = msgp.WrapError(err, "Incomplete")
+				return
+			}
+			for za0002 := range z.Incomplete {
+				err = en.WriteString(z.Incomplete[za0002])
+				if err != nil {
+					err = msgp.WrapError(err, "Incomplete", za0002)
+					return
+				}
+			}
+		}
 	}
 	return
 }
@@ -601,30 +659,51 @@ func (z *LsoResult) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *LsoResult) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 4
-	// string "UUID"
-	o = append(o, 0x84, 0xa4, 0x55, 0x55, 0x49, 0x44)
-	o = msgp.AppendString(o, z.UUID)
-	// string "ContinuationToken"
-	o = append(o, 0xb1, 0x43, 0x6f, 0x6e, 0x74, 0x69, 0x6e, 0x75, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
-	o = msgp.AppendString(o, z.ContinuationToken)
-	// string "Entries"
-	o = append(o, 0xa7, 0x45, 0x6e, 0x74, 0x72, 0x69, 0x65, 0x73)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.Entries)))
-	for za0001 := range z.Entries {
-		if z.Entries[za0001] == nil {
-			o = msgp.AppendNil(o)
-		} else {
-			o, err = z.Entries[za0001].MarshalMsg(o)
-			if err != nil {
-				err = msgp.WrapError(err, "Entries", za0001)
-				return
+	// check for omitted fields
+	zb0001Len := uint32(5)
+	var zb0001Mask uint8 /* 5 bits */
+	_ = zb0001Mask
+	if z.Incomplete == nil {
+		zb0001Len--
+		zb0001Mask |= 0x10
+	}
+	// variable map header, size zb0001Len
+	o = append(o, 0x80|uint8(zb0001Len))
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// string "UUID"
+		o = append(o, 0xa4, 0x55, 0x55, 0x49, 0x44)
+		o = msgp.AppendString(o, z.UUID)
+		// string "ContinuationToken"
+		o = append(o, 0xb1, 0x43, 0x6f, 0x6e, 0x74, 0x69, 0x6e, 0x75, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
+		o = msgp.AppendString(o, z.ContinuationToken)
+		// string "Entries"
+		o = append(o, 0xa7, 0x45, 0x6e, 0x74, 0x72, 0x69, 0x65, 0x73)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Entries)))
+		for za0001 := range z.Entries {
+			if z.Entries[za0001] == nil {
+				o = msgp.AppendNil(o)
+			} else {
+				o, err = z.Entries[za0001].MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Entries", za0001)
+					return
+				}
+			}
+		}
+		// string "Flags"
+		o = append(o, 0xa5, 0x46, 0x6c, 0x61, 0x67, 0x73)
+		o = msgp.AppendUint32(o, z.Flags)
+		if (zb0001Mask & 0x10) == 0 { // if not omitted
+			// string "miniais_incomplete"
+			o = append(o, 0xb2, 0x6d, 0x69, 0x6e, 0x69, 0x61, 0x69, 0x73, 0x5f, 0x69, 0x6e, 0x63, 0x6f, 0x6d, 0x70, 0x6c, 0x65, 0x74, 0x65)
+			o = msgp.AppendArrayHeader(o, uint32(len(z.Incomplete)))
+			for za0002 := range z.Incomplete {
+				o = msgp.AppendString(o, z.Incomplete[za0002])
 			}
 		}
 	}
-	// string "Flags"
-	o = append(o, 0xa5, 0x46, 0x6c, 0x61, 0x67, 0x73)
-	o = msgp.AppendUint32(o, z.Flags)
 	return
 }
 
@@ -702,6 +781,29 @@ func (z *LsoResult) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Flags")
 				return
 			}
+		case "miniais_incomplete":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Incomplete")
+				return
+			}
+			if zb0003 > z5817a858limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Incomplete) >= int(zb0003) {
+				z.Incomplete = (z.Incomplete)[:zb0003]
+			} else {
+				z.Incomplete = make([]string, zb0003)
+			}
+			for za0002 := range z.Incomplete {
+				z.Incomplete[za0002], bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Incomplete", za0002)
+					return
+				}
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -724,6 +826,9 @@ func (z *LsoResult) Msgsize() (s int) {
 			s += z.Entries[za0001].Msgsize()
 		}
 	}
-	s += 6 + msgp.Uint32Size
+	s += 6 + msgp.Uint32Size + 19 + msgp.ArrayHeaderSize
+	for za0002 := range z.Incomplete {
+		s += msgp.StringPrefixSize + len(z.Incomplete[za0002])
+	}
 	return
 }

@@ -28,6 +28,12 @@ type Config struct {
 	Fsync         string   `json:"fsync"`
 	MaxObjectSize int64    `json:"max_object_size"`
 	MaxConcurrent int      `json:"max_concurrent"`
+	// TrashRate bounds the unlinks per second of the background removal
+	// of destroyed buckets (0: fs.DefaultTrashRate).
+	TrashRate int `json:"trash_rate"`
+	// MetaCacheSize caps the target's in-memory cache of object metadata,
+	// in bytes (default fs.DefaultMetaCacheSize; negative: no cache).
+	MetaCacheSize int64 `json:"meta_cache_size"`
 	// Metrics counts requests and messages for /metrics (default true;
 	// env AIS_METRICS=off turns it off too).
 	Metrics       bool           `json:"metrics"`
@@ -37,11 +43,22 @@ type Config struct {
 	Pprof         string         `json:"pprof"`
 	LogLevel      string         `json:"log_level"`
 	Tracing       tracing.Config `json:"tracing"`
+	// S3Root also serves the S3 API at the root path (proxy only).
+	S3Root bool `json:"s3_root"`
+	// S3Domain takes virtual-hosted-style S3 requests for BUCKET.S3Domain
+	// (proxy only).
+	S3Domain string `json:"s3_domain"`
+	// S3Credentials is the file of S3 access keys; empty runs the S3
+	// gateway open (proxy only).
+	S3Credentials string `json:"s3_credentials"`
+	// S3Region is the region of Signature V4 and GetBucketLocation
+	// (default us-east-1).
+	S3Region string `json:"s3_region"`
 }
 
 // defaultConfig is the configuration before the file and the flags.
 func defaultConfig() Config {
-	return Config{Fsync: string(fs.FsyncAlways), LogLevel: "info", Tracing: tracing.DefaultConfig(), Metrics: true}
+	return Config{Fsync: string(fs.FsyncAlways), MetaCacheSize: fs.DefaultMetaCacheSize, LogLevel: "info", Tracing: tracing.DefaultConfig(), Metrics: true}
 }
 
 // newFlagSet returns aisnode's flag set with every flag bound to its field
@@ -56,15 +73,21 @@ func newFlagSet(cfg *Config, file *string) *flag.FlagSet {
 	fset.StringVar(&cfg.Proxy, "proxy", cfg.Proxy, "targets: the proxy's transport host:port (default 127.0.0.1:9080)")
 	fset.Var((*listValue)(&cfg.Mountpaths), "mountpaths", "targets: comma-separated mountpath `directories`")
 	fset.StringVar(&cfg.DataDir, "data_dir", cfg.DataDir, "directory for the node's own state")
-	fset.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, "object durability: always or never")
+	fset.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, "object durability: always (fsync before the reply; concurrent PUTs share journal commits) or never")
+	fset.Int64Var(&cfg.MetaCacheSize, "meta_cache_size", cfg.MetaCacheSize, "targets: bytes of object metadata cached in memory (negative: no cache)")
 	fset.Int64Var(&cfg.MaxObjectSize, "max_object_size", cfg.MaxObjectSize, "targets: largest object accepted in bytes (0: no limit)")
 	fset.IntVar(&cfg.MaxConcurrent, "max_concurrent", cfg.MaxConcurrent, "HTTP requests served at once; beyond it 503 with Retry-After (0: 4096)")
+	fset.IntVar(&cfg.TrashRate, "trash_rate", cfg.TrashRate, "targets: files per second that the background removal of destroyed buckets unlinks (0: 10000)")
 	fset.Var(&cfg.StallTimeout, "stall_timeout", "targets: cut off a request body or reply that makes no progress for this `duration` (0: 30s)")
 	fset.Var(&cfg.UploadTimeout, "upload_timeout", "targets: drop an unflushed append or a multipart upload that receives nothing for this `duration` (0: 1h)")
 	fset.StringVar(&cfg.SecretFile, "secret_file", cfg.SecretFile, "file holding the cluster secret (or env AIS_CLUSTER_SECRET)")
 	fset.StringVar(&cfg.Pprof, "pprof", cfg.Pprof, "opt-in pprof listener host:port")
 	fset.StringVar(&cfg.LogLevel, "log_level", cfg.LogLevel, "debug, info, warn or error")
 	fset.BoolVar(&cfg.Metrics, "metrics", cfg.Metrics, "count requests and transport messages for /metrics (env AIS_METRICS=off: false)")
+	fset.BoolVar(&cfg.S3Root, "s3_root", cfg.S3Root, "proxy: serve the S3 API at the root path too (/BUCKET/KEY; /v1 keeps its meaning), besides /s3")
+	fset.StringVar(&cfg.S3Domain, "s3_domain", cfg.S3Domain, "proxy: take virtual-hosted-style S3 requests, Host BUCKET.`domain`")
+	fset.StringVar(&cfg.S3Credentials, "s3_credentials", cfg.S3Credentials, "proxy: `file` of S3 access keys (AWS Signature V4 required); without it the S3 gateway is open")
+	fset.StringVar(&cfg.S3Region, "s3_region", cfg.S3Region, "proxy: the S3 region of Signature V4 and GetBucketLocation (default us-east-1)")
 	return fset
 }
 
@@ -106,8 +129,8 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	if cfg.DataDir == "" {
 		return cfg, errors.New("-data_dir is required")
 	}
-	if cfg.MaxConcurrent < 0 || cfg.StallTimeout < 0 || cfg.MaxObjectSize < 0 || cfg.UploadTimeout < 0 {
-		return cfg, errors.New("-max_concurrent, -stall_timeout, -upload_timeout and -max_object_size must not be negative")
+	if cfg.MaxConcurrent < 0 || cfg.StallTimeout < 0 || cfg.MaxObjectSize < 0 || cfg.UploadTimeout < 0 || cfg.TrashRate < 0 {
+		return cfg, errors.New("-max_concurrent, -stall_timeout, -upload_timeout, -max_object_size and -trash_rate must not be negative")
 	}
 	switch v := getenv("AIS_METRICS"); v {
 	case "":

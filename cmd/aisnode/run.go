@@ -64,15 +64,23 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		log.Info("tracing flushed", "exported", tp.Exported(), "dropped", tp.Dropped())
 	}()
 	if cfg.Pprof != "" {
+		ps := &http.Server{Addr: cfg.Pprof, ReadHeaderTimeout: 10 * time.Second}
+		done := make(chan struct{})
 		go func() {
+			defer close(done)
 			log.Info("pprof listening", "addr", cfg.Pprof)
-			log.Warn("pprof stopped", "err", http.ListenAndServe(cfg.Pprof, nil))
+			log.Warn("pprof stopped", "err", ps.ListenAndServe())
 		}()
+		defer func() { ps.Close(); <-done }()
 	}
 	if cfg.Role == "proxy" {
+		s3cfg, err := s3Config(cfg)
+		if err != nil {
+			return err
+		}
 		p, err := proxy.New(proxy.Config{
 			ID: cfg.ID, PublicAddr: cfg.PublicAddr, TransportAddr: cfg.TransportAddr, DataDir: cfg.DataDir,
-			Secret: secret, Tracing: tp, Logger: log, MaxConcurrent: cfg.MaxConcurrent,
+			Secret: secret, Tracing: tp, Logger: log, MaxConcurrent: cfg.MaxConcurrent, S3: s3cfg,
 			Metrics: metrics.New(metrics.Config{Role: cluster.RoleProxy, NodeID: cfg.ID, Off: !cfg.Metrics}),
 		})
 		if err != nil {
@@ -82,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	t, err := target.New(target.Config{
 		ID: cfg.ID, PublicAddr: cfg.PublicAddr, TransportAddr: cfg.TransportAddr, ProxyAddr: cfg.Proxy,
-		DataDir: cfg.DataDir, Mountpaths: cfg.Mountpaths, Fsync: fsync, MaxObjectSize: cfg.MaxObjectSize,
+		DataDir: cfg.DataDir, Mountpaths: cfg.Mountpaths, Fsync: fsync, MetaCacheSize: cfg.MetaCacheSize, MaxObjectSize: cfg.MaxObjectSize, TrashRate: cfg.TrashRate,
 		Secret: secret, Tracing: tp, Logger: log,
 		MaxConcurrent: cfg.MaxConcurrent, StallTimeout: time.Duration(cfg.StallTimeout), UploadTimeout: time.Duration(cfg.UploadTimeout),
 		Metrics: metrics.New(metrics.Config{Role: cluster.RoleTarget, NodeID: cfg.ID, Off: !cfg.Metrics}),

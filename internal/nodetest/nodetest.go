@@ -6,17 +6,17 @@
 //
 // # What Start sets up
 //
-// Every node listens on 127.0.0.1 ports picked free just before it starts;
-// a node whose Run fails because another process took a port in between is
-// started once more on fresh ports. Data directories and mountpaths live in
-// one temporary directory per cluster (like t.TempDir(), but its removal is
-// retried: a node's Run can return while a goroutine of it still persists
-// metadata). Tracing is disabled (unless an Options hook sets a provider),
+// Every node serves on listeners that nodetest binds on 127.0.0.1:0 and
+// hands to its Serve, so no port is raced for; a restarted node binds the
+// same addresses again (its previous Serve closed them before returning).
+// Data directories and mountpaths live in one temporary directory per
+// cluster, removed when the test ends (every goroutine of a node has ended
+// when its Serve returns). Tracing is disabled (unless an Options hook sets a provider),
 // the transport is authenticated with a random cluster secret, and objects
 // are written with fs.FsyncNever. Start returns once the proxy's cluster map
 // lists every target and every target holds that map version; t.Cleanup
-// stops every node (cancels its context and waits for its Run to return,
-// reporting a Run error as a test error), targets first.
+// stops every node (cancels its context and waits for its Serve to
+// return, reporting a Serve error as a test error), targets first.
 //
 // The proxy's ID is "p1"; the targets are "t1", "t2", ... in start order.
 //
@@ -43,7 +43,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,12 +75,13 @@ type Options struct {
 	// Logger receives every node's logs (default: discarded).
 	Logger *slog.Logger
 	// Proxy, when set, adjusts the proxy's configuration before
-	// proxy.New, once per attempt (the addresses are already picked). A
-	// restart (StartProxy) reuses the adjusted configuration.
+	// proxy.New (the addresses are those of the listeners bound for it: a
+	// change of them is not served). A restart (StartProxy) reuses the
+	// adjusted configuration.
 	Proxy func(*proxy.Config)
 	// Target, when set, adjusts the configuration of the target with index
-	// i (0 for "t1") before target.New, once per attempt (the addresses
-	// are already picked). A restart (StartTarget) reuses it.
+	// i (0 for "t1") before target.New (the addresses are those of the
+	// listeners bound for it). A restart (StartTarget) reuses it.
 	Target func(i int, cfg *target.Config)
 }
 
@@ -200,7 +200,7 @@ func (c *Cluster) TargetByID(id string) *Target {
 	return nil
 }
 
-// StopProxy stops the proxy and waits for its Run to return.
+// StopProxy stops the proxy and waits for its Serve to return.
 func (c *Cluster) StopProxy() {
 	c.tb.Helper()
 	c.Proxy().run.stop(c.tb)
@@ -215,43 +215,56 @@ func (c *Cluster) StartProxy() *Proxy {
 }
 
 // StartProxyConfig starts a proxy made with cfg and waits until it answers.
-// When both addresses are empty they are picked free, Options.Proxy is
-// applied, and a bind race is retried once on fresh addresses. It replaces
-// the cluster's proxy, which must not be running.
+// When both addresses are empty, listeners are bound on 127.0.0.1:0 and
+// Options.Proxy is applied; else the proxy listens on cfg's addresses. It
+// replaces the cluster's proxy, which must not be running.
 func (c *Cluster) StartProxyConfig(cfg proxy.Config) *Proxy {
 	c.tb.Helper()
 	if p := c.proxyIfAny(); p != nil && p.run.running() {
 		c.tb.Fatal("nodetest: StartProxy: the proxy is running")
 	}
 	pick := cfg.PublicAddr == "" && cfg.TransportAddr == ""
-	deadline := time.Now().Add(Timeout)
-	for attempt := 1; ; attempt++ {
-		cfg := cfg
-		if pick {
-			cfg.PublicAddr, cfg.TransportAddr = FreeAddr(c.tb), FreeAddr(c.tb)
-			if c.opts.Proxy != nil {
-				c.opts.Proxy(&cfg)
-			}
-		} else {
-			waitBindable(cfg.PublicAddr, cfg.TransportAddr)
-		}
-		p, err := proxy.New(cfg)
-		if err != nil {
-			c.tb.Fatalf("nodetest: proxy.New: %v", err)
-		}
-		px := &Proxy{Proxy: p, Config: cfg, URL: "http://" + cfg.PublicAddr, run: startRunner(p.Run)}
-		err = waitAnswer(px.run, px.URL, cfg.ID)
-		if err == nil {
-			c.mu.Lock()
-			c.proxy = px
-			c.mu.Unlock()
-			return px
-		}
-		if !retryBind(err, pick, attempt, deadline) {
-			px.run.stop(c.tb)
-			c.tb.Fatalf("nodetest: proxy %s: %v", cfg.ID, err)
-		}
+	hln, tln := listen(c.tb, cfg.PublicAddr, cfg.TransportAddr)
+	cfg.PublicAddr, cfg.TransportAddr = hln.Addr().String(), tln.Addr().String()
+	if pick && c.opts.Proxy != nil {
+		c.opts.Proxy(&cfg)
 	}
+	p, err := proxy.New(cfg)
+	if err != nil {
+		hln.Close()
+		tln.Close()
+		c.tb.Fatalf("nodetest: proxy.New: %v", err)
+	}
+	px := &Proxy{Proxy: p, Config: cfg, URL: "http://" + cfg.PublicAddr,
+		run: startRunner(func(ctx context.Context) error { return p.Serve(ctx, hln, tln) })}
+	c.mu.Lock()
+	c.proxy = px
+	c.mu.Unlock()
+	if err := waitAnswer(px.run, px.URL, cfg.ID); err != nil {
+		c.tb.Fatalf("nodetest: proxy %s: %v", cfg.ID, err)
+	}
+	return px
+}
+
+// listen binds the two addresses (127.0.0.1:0 where empty).
+func listen(tb testing.TB, public, transport string) (hln, tln net.Listener) {
+	tb.Helper()
+	if public == "" {
+		public = "127.0.0.1:0"
+	}
+	if transport == "" {
+		transport = "127.0.0.1:0"
+	}
+	hln, err := net.Listen("tcp", public)
+	if err != nil {
+		tb.Fatalf("nodetest: listen: %v", err)
+	}
+	tln, err = net.Listen("tcp", transport)
+	if err != nil {
+		hln.Close()
+		tb.Fatalf("nodetest: listen: %v", err)
+	}
+	return hln, tln
 }
 
 func (c *Cluster) proxyIfAny() *Proxy {
@@ -291,7 +304,7 @@ func (c *Cluster) addTarget() *Target {
 	return c.startTarget(i, cfg, true)
 }
 
-// StopTarget stops target i and waits for its Run to return. The proxy
+// StopTarget stops target i and waits for its Serve to return. The proxy
 // still lists it (until its keepalives are missed).
 func (c *Cluster) StopTarget(i int) {
 	c.tb.Helper()
@@ -311,38 +324,31 @@ func (c *Cluster) StartTarget(i int) *Target {
 	return c.Target(i)
 }
 
-// startTarget makes and runs target i with cfg; with pick, it picks the
-// addresses (and retries a bind race once on fresh ones).
+// startTarget makes and runs target i with cfg; with pick, it binds
+// listeners on 127.0.0.1:0 and applies Options.Target, else it listens on
+// cfg's addresses.
 func (c *Cluster) startTarget(i int, cfg target.Config, pick bool) *Target {
 	c.tb.Helper()
-	deadline := time.Now().Add(Timeout)
-	for attempt := 1; ; attempt++ {
-		cfg := cfg
-		if pick {
-			cfg.PublicAddr, cfg.TransportAddr = FreeAddr(c.tb), FreeAddr(c.tb)
-			if c.opts.Target != nil {
-				c.opts.Target(i, &cfg)
-			}
-		} else {
-			waitBindable(cfg.PublicAddr, cfg.TransportAddr)
-		}
-		tg, err := target.New(cfg)
-		if err != nil {
-			c.tb.Fatalf("nodetest: target.New: %v", err)
-		}
-		t := &Target{Target: tg, Index: i, Config: cfg, URL: "http://" + cfg.PublicAddr, run: startRunner(tg.Run)}
-		err = waitAnswer(t.run, t.URL, cfg.ID)
-		if err == nil {
-			c.mu.Lock()
-			c.targets[i] = t
-			c.mu.Unlock()
-			return t
-		}
-		if !retryBind(err, pick, attempt, deadline) {
-			t.run.stop(c.tb)
-			c.tb.Fatalf("nodetest: target %s: %v", cfg.ID, err)
-		}
+	hln, tln := listen(c.tb, cfg.PublicAddr, cfg.TransportAddr)
+	cfg.PublicAddr, cfg.TransportAddr = hln.Addr().String(), tln.Addr().String()
+	if pick && c.opts.Target != nil {
+		c.opts.Target(i, &cfg)
 	}
+	tg, err := target.New(cfg)
+	if err != nil {
+		hln.Close()
+		tln.Close()
+		c.tb.Fatalf("nodetest: target.New: %v", err)
+	}
+	t := &Target{Target: tg, Index: i, Config: cfg, URL: "http://" + cfg.PublicAddr,
+		run: startRunner(func(ctx context.Context) error { return tg.Serve(ctx, hln, tln) })}
+	c.mu.Lock()
+	c.targets[i] = t
+	c.mu.Unlock()
+	if err := waitAnswer(t.run, t.URL, cfg.ID); err != nil {
+		c.tb.Fatalf("nodetest: target %s: %v", cfg.ID, err)
+	}
+	return t
 }
 
 // WaitJoined waits until the proxy's cluster map lists every running
@@ -434,58 +440,14 @@ func (c *Cluster) stopAll() {
 	}
 }
 
-// retryBind tells whether a node whose start failed with err is started
-// again: on fresh addresses (pick) once, after a bind race; on its own
-// addresses (a restart) until deadline, while the ports its previous run
-// held are not yet released.
-func retryBind(err error, pick bool, attempt int, deadline time.Time) bool {
-	if !errors.Is(err, syscall.EADDRINUSE) {
-		return false
-	}
-	if pick {
-		return attempt < 2
-	}
-	return time.Now().Before(deadline)
-}
-
-// waitBindable waits (up to Timeout) until every address can be listened
-// on: a node's previous run may release its ports only after its Run
-// returned.
-func waitBindable(addrs ...string) {
-	poll(func() bool {
-		for _, a := range addrs {
-			ln, err := net.Listen("tcp", a)
-			if err != nil {
-				return false
-			}
-			ln.Close()
-		}
-		return true
-	})
-}
-
-// removeDir removes the cluster's directory. A node's Run may return while
-// a goroutine of it still writes there (a join in progress persisting the
-// bucket metadata), so the removal is retried until Timeout.
+// removeDir removes the cluster's directory.
 func (c *Cluster) removeDir() {
-	var err error
-	if !poll(func() bool { err = os.RemoveAll(c.dir); return err == nil }) {
+	if err := os.RemoveAll(c.dir); err != nil {
 		c.tb.Errorf("nodetest: remove %s: %v", c.dir, err)
 	}
 }
 
-// FreeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func FreeAddr(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// runner runs one node's Run in a goroutine.
+// runner runs one node's Serve in a goroutine.
 type runner struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when Run returned
@@ -518,8 +480,8 @@ func (r *runner) stop(tb testing.TB) {
 	r.cancel()
 	<-r.done
 	r.once.Do(func() {
-		if r.err != nil && !errors.Is(r.err, syscall.EADDRINUSE) {
-			tb.Errorf("nodetest: Run: %v", r.err)
+		if r.err != nil {
+			tb.Errorf("nodetest: Serve: %v", r.err)
 		}
 	})
 }

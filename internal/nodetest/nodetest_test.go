@@ -1,13 +1,17 @@
 package nodetest_test
 
 import (
-	"net"
+	"context"
 	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	"miniais/api"
+	"miniais/cluster"
 	"miniais/internal/nodetest"
-	"miniais/proxy"
-	"miniais/target"
 )
 
 func TestStartForms(t *testing.T) {
@@ -34,36 +38,6 @@ func TestStartForms(t *testing.T) {
 	}
 }
 
-// TestBindRaceRetried takes the first address each node is given: Start
-// must retry on fresh ones.
-func TestBindRaceRetried(t *testing.T) {
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
-	var proxyCalls, targetCalls int
-	c := nodetest.Start(t, nodetest.Options{
-		Targets: 1,
-		Proxy: func(cfg *proxy.Config) {
-			if proxyCalls++; proxyCalls == 1 {
-				cfg.PublicAddr = taken.Addr().String()
-			}
-		},
-		Target: func(_ int, cfg *target.Config) {
-			if targetCalls++; targetCalls == 1 {
-				cfg.TransportAddr = taken.Addr().String()
-			}
-		},
-	})
-	if proxyCalls != 2 || targetCalls != 2 {
-		t.Fatalf("proxy configured %d times, target %d times; want 2 each", proxyCalls, targetCalls)
-	}
-	if c.Proxy().Config.PublicAddr == taken.Addr().String() || c.Target(0).Config.TransportAddr == taken.Addr().String() {
-		t.Fatal("a node kept the taken address")
-	}
-}
-
 func TestRestarts(t *testing.T) {
 	c := nodetest.Start(t, nodetest.Options{Targets: 2})
 	before := c.Proxy().Smap().Version
@@ -82,4 +56,77 @@ func TestRestarts(t *testing.T) {
 	if tg := c.AddTarget(); tg.ID() != "t3" || len(c.Proxy().Smap().Targets) != 3 {
 		t.Fatalf("added %s; map %v", tg.ID(), c.Proxy().Smap().Targets)
 	}
+}
+
+// TestNoGoroutineLeftAfterServe runs a cluster through joins, bucket
+// transactions, pushes, objects, a rebalance and a bucket destroy, stops
+// every node, and requires that no goroutine running the nodes' code (or
+// an HTTP connection of theirs) is left once the Serve calls returned.
+func TestNoGoroutineLeftAfterServe(t *testing.T) {
+	c := nodetest.Start(t, nodetest.Options{Targets: 2})
+	ctx := context.Background()
+	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	cl := api.NewClient(c.URL(), api.WithHTTPClient(hc))
+	bck := cluster.NewBucket("leak")
+	if err := cl.CreateBucket(ctx, bck); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := cl.PutObject(ctx, bck, "o"+strconv.Itoa(i), strings.NewReader("x"), api.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.AddTarget() // a new map: pushes and a rebalance
+	c.WaitBMD()
+	if _, err := cl.ListObjects(ctx, bck, api.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.DestroyBucket(ctx, bck); err != nil {
+		t.Fatal(err)
+	}
+	for i := range c.Targets() {
+		c.StopTarget(i)
+	}
+	c.StopProxy()
+	hc.CloseIdleConnections()
+
+	var left []string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// A goroutine of ours can only be seen between its last statement
+		// and its exit here, not after; the wait is for the runtime's
+		// bookkeeping of exited goroutines.
+		if left = nodeGoroutines(); len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%d goroutines left after every Serve returned:\n\n%s", len(left), strings.Join(left, "\n\n"))
+}
+
+// nodeGoroutines returns the stacks of the goroutines that run miniais
+// code (other than this test's) or hold an HTTP client connection.
+func nodeGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "nodetest_test.") {
+			continue // this test
+		}
+		if strings.Contains(g, "miniais/") || strings.Contains(g, "net/http.(*persistConn)") {
+			out = append(out, g)
+		}
+	}
+	return out
 }

@@ -306,3 +306,31 @@ func (c *Compose) down() {
 		c.t.Logf("harness: compose down: %v", err)
 	}
 }
+
+// Network returns the name of the project's network (the compose file's "miniais").
+func (c *Compose) Network() string { return c.project + "_miniais" }
+
+// Disconnect cuts service's container off the project's network (docker network
+// disconnect): it keeps running, but no peer reaches it and it reaches none, and its
+// published ports do not answer.
+func (c *Compose) Disconnect(service string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := run(ctx, nil, "docker", "network", "disconnect", c.Network(), c.Container(service)); err != nil {
+		c.t.Fatalf("harness: %v", err)
+	}
+	c.forget(service)
+}
+
+// Connect puts service's container back on the project's network after Disconnect,
+// reachable under its service name again (the alias Compose gives it).
+func (c *Compose) Connect(service string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := run(ctx, nil, "docker", "network", "connect", "--alias", service, c.Network(), c.Container(service)); err != nil {
+		c.t.Fatalf("harness: %v", err)
+	}
+	c.forget(service)
+}
