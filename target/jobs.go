@@ -512,7 +512,7 @@ func (t *Target) copyOne(ctx context.Context, j *job.Job, src, dst cluster.Bucke
 		// The source's checksum is verified (in its type) as the copy is
 		// written with the destination's type.
 		_, err := t.store.Put(ctx, dst, name, obj, fs.PutOptions{Size: size, ChecksumType: props.Checksum.Type,
-			Checksum: obj.Attrs.Checksum, MaxSize: t.cfg.MaxObjectSize})
+			Checksum: obj.Attrs.Checksum, Custom: obj.Attrs.Custom, MaxSize: t.cfg.MaxObjectSize})
 		if errors.Is(err, cluster.ErrNotFound) {
 			return false, owner.ID, &fatalError{err}
 		}
@@ -522,7 +522,7 @@ func (t *Target) copyOne(ctx context.Context, j *job.Job, src, dst cluster.Bucke
 		return false, owner.ID, err
 	}
 	hdr := &transport.Header{Kind: transport.KindJobObject, Bucket: dst.Name, Object: name,
-		Checksum: obj.Attrs.Checksum, Opaque: []byte(j.ID())}
+		Checksum: obj.Attrs.Checksum, Custom: obj.Attrs.Custom, Opaque: []byte(j.ID())}
 	rh, _, err := t.client.Send(ctx, owner.TransportAddr(), hdr, obj.File(), size)
 	if errors.Is(err, cluster.ErrNotFound) && errors.Is(err, transport.ErrRemote) {
 		return false, owner.ID, &fatalError{fmt.Errorf("target %s: %w", owner.ID, err)}
@@ -570,7 +570,7 @@ func (t *Target) handleJobObject(ctx context.Context, msg *transport.Message, re
 		return nil, err
 	}
 	_, err = t.store.Put(ctx, bck, h.Object, msg.Body, fs.PutOptions{Size: h.Size, ChecksumType: props.Checksum.Type,
-		Checksum: h.Checksum, MaxSize: t.cfg.MaxObjectSize})
+		Checksum: h.Checksum, Custom: h.Custom, MaxSize: t.cfg.MaxObjectSize})
 	if err != nil {
 		return nil, err
 	}

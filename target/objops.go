@@ -195,7 +195,8 @@ func (t *Target) copyTo(ctx context.Context, obj *fs.Object, dst cluster.Bucket,
 	span.SetAttributes(attribute.String("ais.dst_target", owner.ID))
 	if owner.ID == t.cfg.ID {
 		return t.store.Put(ctx, dst, name, obj, fs.PutOptions{
-			Size: obj.Attrs.Size, ChecksumType: props.Checksum.Type, Checksum: obj.Attrs.Checksum, MaxSize: t.cfg.MaxObjectSize,
+			Size: obj.Attrs.Size, ChecksumType: props.Checksum.Type, Checksum: obj.Attrs.Checksum, Custom: obj.Attrs.Custom,
+			MaxSize: t.cfg.MaxObjectSize,
 		})
 	}
 	hdr := &transport.Header{
@@ -204,6 +205,7 @@ func (t *Target) copyTo(ctx context.Context, obj *fs.Object, dst cluster.Bucket,
 		Object:   name,
 		Checksum: obj.Attrs.Checksum,
 		Version:  obj.Attrs.Version,
+		Custom:   obj.Attrs.Custom,
 		Opaque:   []byte(putCopy),
 	}
 	reply, _, err := t.client.Send(ctx, owner.TransportAddr(), hdr, obj.File(), obj.Attrs.Size)
@@ -245,7 +247,7 @@ func (t *Target) handleObjectCopy(ctx context.Context, msg *transport.Message, r
 		return nil, cluster.Errorf(cluster.ErrNotOwner, "target %s does not own %s/%s under cluster map v%d", t.cfg.ID, bck, h.Object, smap.Version)
 	}
 	attrs, err := t.store.Put(ctx, bck, h.Object, msg.Body, fs.PutOptions{Size: h.Size, ChecksumType: props.Checksum.Type,
-		Checksum: h.Checksum, MaxSize: t.cfg.MaxObjectSize})
+		Checksum: h.Checksum, Custom: h.Custom, MaxSize: t.cfg.MaxObjectSize})
 	if err != nil {
 		return nil, err
 	}

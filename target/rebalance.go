@@ -230,6 +230,7 @@ func (t *Target) move(ctx context.Context, j *job.Job, owner *cluster.Node, bck 
 		Object:   a.Name,
 		Checksum: obj.Attrs.Checksum,
 		Version:  obj.Attrs.Version,
+		Custom:   obj.Attrs.Custom,
 		Opaque:   []byte(j.ID()),
 	}
 	if _, _, err := t.client.Send(ctx, owner.TransportAddr(), hdr, obj.File(), obj.Attrs.Size); err != nil {
@@ -269,7 +270,7 @@ func (t *Target) handleObjectPut(ctx context.Context, msg *transport.Message, re
 	}
 	// The sender's checksum is verified, in its type, as the object arrives.
 	_, err = t.store.Put(ctx, bck, h.Object, msg.Body, fs.PutOptions{Size: h.Size, ChecksumType: props.Checksum.Type,
-		Checksum: h.Checksum, MaxSize: t.cfg.MaxObjectSize, IfAbsent: true})
+		Checksum: h.Checksum, Custom: h.Custom, MaxSize: t.cfg.MaxObjectSize, IfAbsent: true})
 	if errors.Is(err, cluster.ErrExists) {
 		return nil, nil // ours is at least as new; the sender drops its copy
 	}

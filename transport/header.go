@@ -147,6 +147,10 @@ type Header struct {
 	Checksum cluster.Checksum `msg:"c,omitempty"`
 	// Version is the object's version, when the message is about one.
 	Version string `msg:"v,omitempty"`
+	// Custom are the object's custom key-value pairs (user metadata, the S3
+	// ETag), carried when an object moves or is copied so that its new copy
+	// keeps them (bounded by fs.MaxMetaSize on the sender's disk).
+	Custom map[string]string `msg:"m,omitempty"`
 	// Opaque is caller-defined (e.g. a transaction as JSON).
 	Opaque []byte `msg:"x,omitempty"`
 	// Error is a reply's error text; "" means success.

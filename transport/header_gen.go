@@ -98,6 +98,38 @@ func (z *Header) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Version")
 				return
 			}
+		case "m":
+			var zb0003 uint32
+			zb0003, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Custom")
+				return
+			}
+			if zb0003 > zd587dfaflimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Custom == nil {
+				z.Custom = make(map[string]string, zb0003)
+			} else if len(z.Custom) > 0 {
+				clear(z.Custom)
+			}
+			for zb0003 > 0 {
+				zb0003--
+				var za0001 string
+				za0001, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Custom")
+					return
+				}
+				var za0002 string
+				za0002, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Custom", za0001)
+					return
+				}
+				z.Custom[za0001] = za0002
+			}
 		case "x":
 			z.Opaque, err = dc.ReadBytesLimit(z.Opaque, zd587dfaflimitArrays)
 			if err == nil && z.Opaque == nil {
@@ -120,36 +152,36 @@ func (z *Header) DecodeMsg(dc *msgp.Reader) (err error) {
 				return
 			}
 		case "t":
-			var zb0003 uint32
-			zb0003, err = dc.ReadMapHeader()
+			var zb0004 uint32
+			zb0004, err = dc.ReadMapHeader()
 			if err != nil {
 				err = msgp.WrapError(err, "Trace")
 				return
 			}
-			if zb0003 > zd587dfaflimitMaps {
+			if zb0004 > zd587dfaflimitMaps {
 				err = msgp.ErrLimitExceeded
 				return
 			}
 			if z.Trace == nil {
-				z.Trace = make(map[string]string, zb0003)
+				z.Trace = make(map[string]string, zb0004)
 			} else if len(z.Trace) > 0 {
 				clear(z.Trace)
 			}
-			for zb0003 > 0 {
-				zb0003--
-				var za0001 string
-				za0001, err = dc.ReadString()
+			for zb0004 > 0 {
+				zb0004--
+				var za0003 string
+				za0003, err = dc.ReadString()
 				if err != nil {
 					err = msgp.WrapError(err, "Trace")
 					return
 				}
-				var za0002 string
-				za0002, err = dc.ReadString()
+				var za0004 string
+				za0004, err = dc.ReadString()
 				if err != nil {
-					err = msgp.WrapError(err, "Trace", za0001)
+					err = msgp.WrapError(err, "Trace", za0003)
 					return
 				}
-				z.Trace[za0001] = za0002
+				z.Trace[za0003] = za0004
 			}
 		default:
 			err = dc.Skip()
@@ -165,8 +197,8 @@ func (z *Header) DecodeMsg(dc *msgp.Reader) (err error) {
 // EncodeMsg implements msgp.Encodable
 func (z *Header) EncodeMsg(en *msgp.Writer) (err error) {
 	// check for omitted fields
-	zb0001Len := uint32(14)
-	var zb0001Mask uint16 /* 14 bits */
+	zb0001Len := uint32(15)
+	var zb0001Mask uint16 /* 15 bits */
 	_ = zb0001Mask
 	if z.Reply == false {
 		zb0001Len--
@@ -196,21 +228,25 @@ func (z *Header) EncodeMsg(en *msgp.Writer) (err error) {
 		zb0001Len--
 		zb0001Mask |= 0x200
 	}
-	if z.Opaque == nil {
+	if z.Custom == nil {
 		zb0001Len--
 		zb0001Mask |= 0x400
 	}
-	if z.Error == "" {
+	if z.Opaque == nil {
 		zb0001Len--
 		zb0001Mask |= 0x800
 	}
-	if z.ErrKind == "" {
+	if z.Error == "" {
 		zb0001Len--
 		zb0001Mask |= 0x1000
 	}
-	if z.Trace == nil {
+	if z.ErrKind == "" {
 		zb0001Len--
 		zb0001Mask |= 0x2000
+	}
+	if z.Trace == nil {
+		zb0001Len--
+		zb0001Mask |= 0x4000
 	}
 	// variable map header, size zb0001Len
 	err = en.Append(0x80 | uint8(zb0001Len))
@@ -335,6 +371,30 @@ func (z *Header) EncodeMsg(en *msgp.Writer) (err error) {
 			}
 		}
 		if (zb0001Mask & 0x400) == 0 { // if not omitted
+			// write "m"
+			err = en.Append(0xa1, 0x6d)
+			if err != nil {
+				return
+			}
+			err = en.WriteMapHeader(uint32(len(z.Custom)))
+			if err != nil {
+				err = msgp.WrapError(err, "Custom")
+				return
+			}
+			for za0001, za0002 := range z.Custom {
+				err = en.WriteString(za0001)
+				if err != nil {
+					err = msgp.WrapError(err, "Custom")
+					return
+				}
+				err = en.WriteString(za0002)
+				if err != nil {
+					err = msgp.WrapError(err, "Custom", za0001)
+					return
+				}
+			}
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
 			// write "x"
 			err = en.Append(0xa1, 0x78)
 			if err != nil {
@@ -346,7 +406,7 @@ func (z *Header) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x800) == 0 { // if not omitted
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
 			// write "e"
 			err = en.Append(0xa1, 0x65)
 			if err != nil {
@@ -358,7 +418,7 @@ func (z *Header) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
 			// write "ek"
 			err = en.Append(0xa2, 0x65, 0x6b)
 			if err != nil {
@@ -370,7 +430,7 @@ func (z *Header) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
 			// write "t"
 			err = en.Append(0xa1, 0x74)
 			if err != nil {
@@ -381,15 +441,15 @@ func (z *Header) EncodeMsg(en *msgp.Writer) (err error) {
 				err = msgp.WrapError(err, "Trace")
 				return
 			}
-			for za0001, za0002 := range z.Trace {
-				err = en.WriteString(za0001)
+			for za0003, za0004 := range z.Trace {
+				err = en.WriteString(za0003)
 				if err != nil {
 					err = msgp.WrapError(err, "Trace")
 					return
 				}
-				err = en.WriteString(za0002)
+				err = en.WriteString(za0004)
 				if err != nil {
-					err = msgp.WrapError(err, "Trace", za0001)
+					err = msgp.WrapError(err, "Trace", za0003)
 					return
 				}
 			}
@@ -402,8 +462,8 @@ func (z *Header) EncodeMsg(en *msgp.Writer) (err error) {
 func (z *Header) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(14)
-	var zb0001Mask uint16 /* 14 bits */
+	zb0001Len := uint32(15)
+	var zb0001Mask uint16 /* 15 bits */
 	_ = zb0001Mask
 	if z.Reply == false {
 		zb0001Len--
@@ -433,21 +493,25 @@ func (z *Header) MarshalMsg(b []byte) (o []byte, err error) {
 		zb0001Len--
 		zb0001Mask |= 0x200
 	}
-	if z.Opaque == nil {
+	if z.Custom == nil {
 		zb0001Len--
 		zb0001Mask |= 0x400
 	}
-	if z.Error == "" {
+	if z.Opaque == nil {
 		zb0001Len--
 		zb0001Mask |= 0x800
 	}
-	if z.ErrKind == "" {
+	if z.Error == "" {
 		zb0001Len--
 		zb0001Mask |= 0x1000
 	}
-	if z.Trace == nil {
+	if z.ErrKind == "" {
 		zb0001Len--
 		zb0001Mask |= 0x2000
+	}
+	if z.Trace == nil {
+		zb0001Len--
+		zb0001Mask |= 0x4000
 	}
 	// variable map header, size zb0001Len
 	o = append(o, 0x80|uint8(zb0001Len))
@@ -503,27 +567,36 @@ func (z *Header) MarshalMsg(b []byte) (o []byte, err error) {
 			o = msgp.AppendString(o, z.Version)
 		}
 		if (zb0001Mask & 0x400) == 0 { // if not omitted
+			// string "m"
+			o = append(o, 0xa1, 0x6d)
+			o = msgp.AppendMapHeader(o, uint32(len(z.Custom)))
+			for za0001, za0002 := range z.Custom {
+				o = msgp.AppendString(o, za0001)
+				o = msgp.AppendString(o, za0002)
+			}
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
 			// string "x"
 			o = append(o, 0xa1, 0x78)
 			o = msgp.AppendBytes(o, z.Opaque)
 		}
-		if (zb0001Mask & 0x800) == 0 { // if not omitted
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
 			// string "e"
 			o = append(o, 0xa1, 0x65)
 			o = msgp.AppendString(o, z.Error)
 		}
-		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
 			// string "ek"
 			o = append(o, 0xa2, 0x65, 0x6b)
 			o = msgp.AppendString(o, z.ErrKind)
 		}
-		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
 			// string "t"
 			o = append(o, 0xa1, 0x74)
 			o = msgp.AppendMapHeader(o, uint32(len(z.Trace)))
-			for za0001, za0002 := range z.Trace {
-				o = msgp.AppendString(o, za0001)
-				o = msgp.AppendString(o, za0002)
+			for za0003, za0004 := range z.Trace {
+				o = msgp.AppendString(o, za0003)
+				o = msgp.AppendString(o, za0004)
 			}
 		}
 	}
@@ -616,28 +689,60 @@ func (z *Header) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Version")
 				return
 			}
-		case "x":
+		case "m":
 			var zb0003 uint32
-			zb0003, bts, err = msgp.ReadBytesHeader(bts)
+			zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Custom")
+				return
+			}
+			if zb0003 > zd587dfaflimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Custom == nil {
+				z.Custom = make(map[string]string, zb0003)
+			} else if len(z.Custom) > 0 {
+				clear(z.Custom)
+			}
+			for zb0003 > 0 {
+				var za0002 string
+				zb0003--
+				var za0001 string
+				za0001, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Custom")
+					return
+				}
+				za0002, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Custom", za0001)
+					return
+				}
+				z.Custom[za0001] = za0002
+			}
+		case "x":
+			var zb0004 uint32
+			zb0004, bts, err = msgp.ReadBytesHeader(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Opaque")
 				return
 			}
-			if zb0003 > zd587dfaflimitArrays {
+			if zb0004 > zd587dfaflimitArrays {
 				err = msgp.ErrLimitExceeded
 				return
 			}
-			if z.Opaque == nil || uint32(cap(z.Opaque)) < zb0003 {
-				z.Opaque = make([]byte, zb0003)
+			if z.Opaque == nil || uint32(cap(z.Opaque)) < zb0004 {
+				z.Opaque = make([]byte, zb0004)
 			} else {
-				z.Opaque = z.Opaque[:zb0003]
+				z.Opaque = z.Opaque[:zb0004]
 			}
-			if uint32(len(bts)) < zb0003 {
+			if uint32(len(bts)) < zb0004 {
 				err = msgp.ErrShortBytes
 				return
 			}
-			copy(z.Opaque, bts[:zb0003])
-			bts = bts[zb0003:]
+			copy(z.Opaque, bts[:zb0004])
+			bts = bts[zb0004:]
 		case "e":
 			z.Error, bts, err = msgp.ReadStringBytes(bts)
 			if err != nil {
@@ -651,36 +756,36 @@ func (z *Header) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "t":
-			var zb0004 uint32
-			zb0004, bts, err = msgp.ReadMapHeaderBytes(bts)
+			var zb0005 uint32
+			zb0005, bts, err = msgp.ReadMapHeaderBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Trace")
 				return
 			}
-			if zb0004 > zd587dfaflimitMaps {
+			if zb0005 > zd587dfaflimitMaps {
 				err = msgp.ErrLimitExceeded
 				return
 			}
 			if z.Trace == nil {
-				z.Trace = make(map[string]string, zb0004)
+				z.Trace = make(map[string]string, zb0005)
 			} else if len(z.Trace) > 0 {
 				clear(z.Trace)
 			}
-			for zb0004 > 0 {
-				var za0002 string
-				zb0004--
-				var za0001 string
-				za0001, bts, err = msgp.ReadStringBytes(bts)
+			for zb0005 > 0 {
+				var za0004 string
+				zb0005--
+				var za0003 string
+				za0003, bts, err = msgp.ReadStringBytes(bts)
 				if err != nil {
 					err = msgp.WrapError(err, "Trace")
 					return
 				}
-				za0002, bts, err = msgp.ReadStringBytes(bts)
+				za0004, bts, err = msgp.ReadStringBytes(bts)
 				if err != nil {
-					err = msgp.WrapError(err, "Trace", za0001)
+					err = msgp.WrapError(err, "Trace", za0003)
 					return
 				}
-				z.Trace[za0001] = za0002
+				z.Trace[za0003] = za0004
 			}
 		default:
 			bts, err = msgp.Skip(bts)
@@ -696,11 +801,18 @@ func (z *Header) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Header) Msgsize() (s int) {
-	s = 1 + 2 + msgp.Uint16Size + 2 + msgp.Uint64Size + 2 + msgp.BoolSize + 3 + msgp.BoolSize + 2 + msgp.StringPrefixSize + len(z.Sender) + 2 + msgp.StringPrefixSize + len(z.Bucket) + 2 + msgp.StringPrefixSize + len(z.Object) + 2 + msgp.Int64Size + 2 + z.Checksum.Msgsize() + 2 + msgp.StringPrefixSize + len(z.Version) + 2 + msgp.BytesPrefixSize + len(z.Opaque) + 2 + msgp.StringPrefixSize + len(z.Error) + 3 + msgp.StringPrefixSize + len(z.ErrKind) + 2 + msgp.MapHeaderSize
-	if z.Trace != nil {
-		for za0001, za0002 := range z.Trace {
+	s = 1 + 2 + msgp.Uint16Size + 2 + msgp.Uint64Size + 2 + msgp.BoolSize + 3 + msgp.BoolSize + 2 + msgp.StringPrefixSize + len(z.Sender) + 2 + msgp.StringPrefixSize + len(z.Bucket) + 2 + msgp.StringPrefixSize + len(z.Object) + 2 + msgp.Int64Size + 2 + z.Checksum.Msgsize() + 2 + msgp.StringPrefixSize + len(z.Version) + 2 + msgp.MapHeaderSize
+	if z.Custom != nil {
+		for za0001, za0002 := range z.Custom {
 			_ = za0002
 			s += msgp.StringPrefixSize + len(za0001) + msgp.StringPrefixSize + len(za0002)
+		}
+	}
+	s += 2 + msgp.BytesPrefixSize + len(z.Opaque) + 2 + msgp.StringPrefixSize + len(z.Error) + 3 + msgp.StringPrefixSize + len(z.ErrKind) + 2 + msgp.MapHeaderSize
+	if z.Trace != nil {
+		for za0003, za0004 := range z.Trace {
+			_ = za0004
+			s += msgp.StringPrefixSize + len(za0003) + msgp.StringPrefixSize + len(za0004)
 		}
 	}
 	return
