@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -139,34 +138,11 @@ func (s *Store) ordered(mp *Mountpath) bool {
 // without a journal, data=writeback, unreadable /proc files) is not
 // ordered.
 func orderedData(dir string) bool {
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
+	m, ok := ReadMounts().Of(dir)
+	if !ok || m.FSType != "ext4" || !strings.HasPrefix(m.Device, "/dev/") {
 		return false
 	}
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	best, ordered := -1, false
-	var source string
-	for line := range strings.Lines(string(b)) {
-		// 36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext4 /dev/root rw,errors=continue
-		pre, post, ok := strings.Cut(strings.TrimSpace(line), " - ")
-		fields, tail := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(fields) < 5 || len(tail) < 3 {
-			continue
-		}
-		mnt := unescapeMount(fields[4])
-		if !(real == mnt || mnt == "/" || strings.HasPrefix(real, mnt+"/")) || len(mnt) < best {
-			continue
-		}
-		best = len(mnt) // the last of equal length is mounted over the others
-		ordered, source = tail[0] == "ext4", tail[1]
-	}
-	if !ordered || !strings.HasPrefix(source, "/dev/") {
-		return false
-	}
-	b, err = os.ReadFile("/proc/fs/ext4/" + filepath.Base(source) + "/options")
+	b, err := os.ReadFile("/proc/fs/ext4/" + filepath.Base(m.Device) + "/options")
 	if err != nil {
 		return false
 	}
@@ -176,23 +152,4 @@ func orderedData(dir string) bool {
 		}
 	}
 	return false
-}
-
-// unescapeMount undoes the octal escapes (\040 for a space) of mountinfo.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -263,14 +263,34 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 	if err != nil {
 		return err
 	}
+	res, missing, err := p.listPage(r.Context(), bck, lso)
+	if err != nil {
+		return err
+	}
+	res.UUID = lso.UUID // AIStore's listing ID: made on page 1, echoed back after
+	if res.UUID == "" {
+		res.UUID = newUUID()
+	}
+	if len(missing) > 0 {
+		res.Incomplete = missing
+		res.Flags |= wire.LsoIncomplete
+		w.Header().Set(wire.HdrIncomplete, strings.Join(missing, ","))
+	}
+	trace.SpanFromContext(r.Context()).SetAttributes(attribute.Int("ais.entries", len(res.Entries)))
+	return server.WriteListing(w, r, res)
+}
+
+// listPage returns one page of bck's listing merged from the targets that
+// answer (lso.PageSize bounded by defaultPageSize), and the IDs of the
+// targets whose objects it lacks because they are down or did not answer.
+func (p *Proxy) listPage(ctx context.Context, bck cluster.Bucket, lso wire.ListObjsMsg) (*wire.LsoResult, []string, error) {
 	if lso.PageSize <= 0 || lso.PageSize > defaultPageSize {
 		lso.PageSize = defaultPageSize
 	}
 	opaque, err := json.Marshal(lso)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	ctx := r.Context()
 	pages, missing, err := fromLiveTargets(p, ctx, "list "+bck.String(), func(ctx context.Context, t *cluster.Node) (*wire.LsoResult, error) {
 		cctx, cancel := context.WithTimeout(ctx, p.cfg.PushTimeout)
 		defer cancel()
@@ -286,20 +306,9 @@ func (p *Proxy) listObjects(w http.ResponseWriter, r *http.Request, bck cluster.
 		return page, nil
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	res := mergePages(pages, int(lso.PageSize))
-	res.UUID = lso.UUID // AIStore's listing ID: made on page 1, echoed back after
-	if res.UUID == "" {
-		res.UUID = newUUID()
-	}
-	if len(missing) > 0 {
-		res.Incomplete = missing
-		res.Flags |= wire.LsoIncomplete
-		w.Header().Set(wire.HdrIncomplete, strings.Join(missing, ","))
-	}
-	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("ais.entries", len(res.Entries)))
-	return server.WriteListing(w, r, res)
+	return mergePages(pages, int(lso.PageSize)), missing, nil
 }
 
 // downTargets returns the IDs of the targets of smap flagged down, sorted.

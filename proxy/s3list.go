@@ -20,7 +20,6 @@ import (
 	"miniais/cluster"
 	"miniais/fs"
 	"miniais/s3"
-	"miniais/transport"
 )
 
 // The listings of the S3 gateway: ListObjects(V2) over the proxy's merged
@@ -31,34 +30,14 @@ import (
 // lack the objects of a target that is down is refused (503): S3 clients
 // cannot be told that a page is incomplete.
 func (p *Proxy) s3Page(ctx context.Context, bck cluster.Bucket, lso wire.ListObjsMsg) (*wire.LsoResult, error) {
-	if lso.PageSize <= 0 || lso.PageSize > defaultPageSize {
-		lso.PageSize = defaultPageSize
-	}
-	opaque, err := json.Marshal(lso)
-	if err != nil {
-		return nil, err
-	}
-	pages, missing, err := fromLiveTargets(p, ctx, "list "+bck.String(), func(ctx context.Context, t *cluster.Node) (*wire.LsoResult, error) {
-		cctx, cancel := context.WithTimeout(ctx, p.cfg.PushTimeout)
-		defer cancel()
-		hdr := &transport.Header{Kind: transport.KindListObjects, Bucket: bck.Name, Opaque: opaque}
-		_, body, err := p.client.Call(cctx, t.TransportAddr(), hdr, nil)
-		if err != nil {
-			return nil, err
-		}
-		page := &wire.LsoResult{}
-		if _, err := page.UnmarshalMsg(body); err != nil {
-			return nil, fmt.Errorf("malformed page: %w", err)
-		}
-		return page, nil
-	})
+	res, missing, err := p.listPage(ctx, bck, lso)
 	if err != nil {
 		return nil, err
 	}
 	if len(missing) > 0 {
 		return nil, s3.Errorf(s3.CodeServiceUnavailable, "cannot list %s: targets %s are down", bck, strings.Join(missing, ","))
 	}
-	return mergePages(pages, int(lso.PageSize)), nil
+	return res, nil
 }
 
 // maxRune sorts after every name that has a prefix, when appended to it:

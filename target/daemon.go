@@ -1,13 +1,10 @@
 package target
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +13,7 @@ import (
 	"miniais/api/server"
 	"miniais/api/wire"
 	"miniais/cluster"
+	"miniais/fs"
 	"miniais/transport"
 )
 
@@ -154,7 +152,7 @@ func (t *Target) setDaemonConfig(w http.ResponseWriter, r *http.Request) {
 // percentages count each file system once.
 func (t *Target) capacity() wire.Capacity {
 	c := wire.Capacity{Mountpaths: map[string]*wire.MountpathCapacity{}}
-	mounts := readMounts()
+	mounts := fs.ReadMounts()
 	seen := map[[2]int32]bool{}
 	var pctSum, n int32
 	var errs []string
@@ -172,9 +170,9 @@ func (t *Target) capacity() wire.Capacity {
 		if u.Total > 0 {
 			mc.PctUsed = int32(used * 100 / u.Total)
 		}
-		if m, ok := mounts.of(mp.Path); ok {
-			mc.FS.Fs, mc.FS.FsType = m.device, m.fsType
-			if d, ok := strings.CutPrefix(m.device, "/dev/"); ok {
+		if m, ok := mounts.Of(mp.Path); ok {
+			mc.FS.Fs, mc.FS.FsType = m.Device, m.FSType
+			if d, ok := strings.CutPrefix(m.Device, "/dev/"); ok {
 				mc.Disks = append(mc.Disks, d)
 			}
 		}
@@ -197,66 +195,6 @@ func (t *Target) capacity() wire.Capacity {
 	}
 	c.Err = strings.Join(errs, "; ")
 	return c
-}
-
-// mount is one line of /proc/self/mounts.
-type mount struct{ device, dir, fsType string }
-
-// mounts is the mount table, empty where /proc is not.
-type mounts []mount
-
-// readMounts reads /proc/self/mounts.
-func readMounts() mounts {
-	f, err := os.Open("/proc/self/mounts")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var ms mounts
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if fl := strings.Fields(sc.Text()); len(fl) >= 3 {
-			ms = append(ms, mount{device: fl[0], dir: unescapeMount(fl[1]), fsType: fl[2]})
-		}
-	}
-	return ms
-}
-
-// unescapeMount undoes the octal escapes of /proc/self/mounts (\040 for a
-// space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var c byte
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &c); err == nil {
-				b.WriteByte(c)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// of returns the mount that holds path: the one with the longest mount
-// directory that is path or a parent of it.
-func (ms mounts) of(path string) (mount, bool) {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	}
-	var best mount
-	found := false
-	for _, m := range ms {
-		if (path == m.dir || strings.HasPrefix(path, strings.TrimSuffix(m.dir, "/")+"/")) && len(m.dir) >= len(best.dir) {
-			best, found = m, true
-		}
-	}
-	return best, found
 }
 
 // daemonRoutes registers the routes of daemon.go on m (the target's router
