@@ -253,7 +253,9 @@ func TestBucketTransactionAbort(t *testing.T) {
 }
 
 func TestTargetDownAnd503(t *testing.T) {
-	p := startProxy(t, t.TempDir(), nil, 300*time.Millisecond)
+	// The keepalive timeout is 20 times tb's keepalive period, so that a
+	// loaded machine does not make tb miss it (300 ms flaked at a load of 30).
+	p := startProxy(t, t.TempDir(), nil, time.Second)
 	a, b := startFakeTarget(t, "ta"), startFakeTarget(t, "tb")
 	a.join(t, p)
 	b.join(t, p)
