@@ -33,6 +33,16 @@ func (c *Client) NodeMetrics(ctx context.Context, id string) (map[string]string,
 	return kinds, nil
 }
 
+// Mountpaths returns target id's mountpaths (GET /v1/reverse/daemon?
+// what=mountpaths): available, leaving (waiting_dd) and disabled.
+func (c *Client) Mountpaths(ctx context.Context, id string) (*wire.MountpathList, error) {
+	ml := &wire.MountpathList{}
+	if err := c.reverseGet(ctx, id, wire.WhatMountpaths, ml); err != nil {
+		return nil, err
+	}
+	return ml, nil
+}
+
 // reverseGet GETs /v1/reverse/daemon?what=what for node id and decodes the
 // JSON reply into v.
 func (c *Client) reverseGet(ctx context.Context, id, what string, v any) error {

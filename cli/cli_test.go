@@ -278,6 +278,20 @@ func TestShowCluster(t *testing.T) {
 			t.Errorf("lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	if strings.Contains(r.stdout, "mountpaths") {
+		t.Errorf("mountpath status of healthy targets:\n%s", r.stdout)
+	}
+	// A disabled mountpath is shown on its target's row.
+	tg := h.nc.Targets()[0]
+	mp := tg.Config.Mountpaths[1]
+	req, _ := http.NewRequest(http.MethodPost, tg.URL+"/v1/daemon/mountpaths?dntres=true", strings.NewReader(`{"action":"disable-mp","value":"`+mp+`"}`))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("disable-mp: %v %v", resp, err)
+	}
+	r = h.must("show", "cluster")
+	if !strings.Contains(r.stdout, tg.ID()) || !strings.Contains(r.stdout, "mountpaths disabled: "+mp) {
+		t.Errorf("disabled mountpath not shown:\n%s", r.stdout)
+	}
 }
 
 func TestErrorsAndExitCodes(t *testing.T) {

@@ -41,6 +41,9 @@ func showCluster(r *runner, c *ucli.Context) error {
 		if m.Primary != nil && n.ID == m.Primary.ID {
 			status += ", primary"
 		}
+		if n.Role == cluster.RoleTarget && !n.Down() {
+			status += mountpathStatus(r, n.ID)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.Role, n.ID, dash(n.URL()), dash(n.TransportAddr()), status)
 	}
 	for _, id := range sortedKeys(m.Proxies) {
@@ -50,6 +53,24 @@ func showCluster(r *runner, c *ucli.Context) error {
 		row(n)
 	}
 	return tw.Flush()
+}
+
+// mountpathStatus is what "show cluster" adds to a target's status about
+// its mountpaths: those disabled (by an operator or on a disk fault) and
+// those leaving (their objects moving off), or that it could not ask.
+func mountpathStatus(r *runner, id string) string {
+	ml, err := r.client.Mountpaths(r.ctx, id)
+	if err != nil {
+		return ", mountpaths unknown"
+	}
+	out := ""
+	if len(ml.Disabled) > 0 {
+		out += ", mountpaths disabled: " + strings.Join(ml.Disabled, " ")
+	}
+	if len(ml.WaitingDD) > 0 {
+		out += ", mountpaths leaving: " + strings.Join(ml.WaitingDD, " ")
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -480,6 +480,7 @@ func TestBucketProps(t *testing.T) {
 func TestShowClusterQueries(t *testing.T) {
 	smap := sent{"GET", "/v1/daemon", "what=smap", ""}
 	config := sent{"GET", "/v1/cluster", "what=cluster_config", ""}
+	mountpaths := sent{"GET", "/v1/reverse/daemon", "what=mountpaths", ""} // one per target
 	// A map with a target in maintenance: a state miniais has no way into.
 	maint := cluster.NewMap("stub-uuid", cluster.NewNode("p1", cluster.RoleProxy, "127.0.0.1:8080", "127.0.0.1:9080"))
 	maint.CreationTime, maint.Version = "2026-01-02 03:04:05", 5
@@ -503,7 +504,7 @@ func TestShowClusterQueries(t *testing.T) {
 				"Primary proxy: p1", "Proxies: 1, targets: 2, cluster map version 5, UUID stub-uuid, created 2026-01-02 03:04:05"}},
 		{name: "smap --json", args: []string{"show", "cluster", "smap", "--json"}, want: []sent{smap},
 			stdout: []string{`"pmap": {`, `"version": "{smap.version}"`}},
-		{name: "show cluster still shows the map", args: []string{"show", "cluster"}, want: []sent{smap},
+		{name: "show cluster still shows the map", args: []string{"show", "cluster"}, want: []sent{smap, mountpaths, mountpaths},
 			stdout: []string{"map version {smap.version}", "ROLE", "online, primary"}},
 		{name: "a misspelt subcommand", args: []string{"show", "cluster", "smpa"}, code: ExitUsage, stderr: `unknown command "smpa" (want smap, bmd or config)`},
 		{name: "bmd", args: []string{"show", "cluster", "bmd"}, want: []sent{{"GET", "/v1/daemon", "what=bmd", ""}},

@@ -14,8 +14,12 @@
 // its unique name (cluster.Bucket.Uname): [Mountpaths.Select]. Reads, heads
 // and deletes look there first and then on every other mountpath, so adding a
 // mountpath makes nothing disappear; the next Put of a misplaced object
-// writes it to its HRW mountpath and removes the old copy. Removing a
-// mountpath makes its objects invisible (they are not moved).
+// writes it to its HRW mountpath and removes the old copy, and
+// [Store.Resilver] moves every misplaced object. Removing a mountpath makes
+// its objects invisible (they are not moved); [Store.Detach] and
+// [Store.Disable] with a resilver first take it out of placement while it
+// is still read, and a mountpath that fails its health check is disabled
+// on its own (see mpops.go).
 //
 // # On-disk layout
 //

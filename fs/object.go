@@ -178,6 +178,9 @@ func (s *Store) open(bck cluster.Bucket, name, uname string) (*Object, error) {
 			continue
 		}
 		if err != nil {
+			if s.ioFault(mp, err) {
+				continue // mp failed and is disabled now: a copy elsewhere may serve
+			}
 			return nil, fmt.Errorf("fs: open: %w", err)
 		}
 		fi, err := f.Stat()

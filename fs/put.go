@@ -98,6 +98,13 @@ func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.R
 	}
 
 	tmp, err := s.createTemp(mp, putPrefix)
+	if err != nil && s.ioFault(mp, err) {
+		// mp failed and is disabled now: the object goes to its next HRW mountpath.
+		if mp = s.mps.Select(uname); mp == nil {
+			return ObjectAttrs{}, errNoMountpaths()
+		}
+		tmp, err = s.createTemp(mp, putPrefix)
+	}
 	if err != nil {
 		return ObjectAttrs{}, err
 	}
@@ -399,7 +406,9 @@ func (s *Store) writeSidecar(mp *Mountpath, bck cluster.Bucket, name string, met
 func (s *Store) createTemp(mp *Mountpath, prefix string) (*os.File, error) {
 	f, err := createWorkFile(workDir(mp), prefix)
 	if errors.Is(err, os.ErrNotExist) {
-		if err = os.MkdirAll(workDir(mp), 0o755); err == nil {
+		// Mkdir, not MkdirAll: a mountpath directory removed under us must
+		// not be made again (the health check tells).
+		if err = os.Mkdir(workDir(mp), 0o755); err == nil || errors.Is(err, os.ErrExist) {
 			f, err = createWorkFile(workDir(mp), prefix)
 		}
 	}

@@ -102,11 +102,7 @@ func (t *Target) getDaemon(w http.ResponseWriter, r *http.Request) {
 	case wire.WhatVersion:
 		server.WriteJSON(w, wire.BuildInfo{Version: wire.Version})
 	case wire.WhatMountpaths:
-		ml := wire.MountpathList{Available: []string{}, WaitingDD: []string{}, Disabled: []string{}}
-		for _, mp := range t.store.Mountpaths().List() {
-			ml.Available = append(ml.Available, mp.Path)
-		}
-		server.WriteJSON(w, ml)
+		server.WriteJSON(w, t.mountpathList())
 	default:
 		t.writeError(w, r, cluster.Errorf(cluster.ErrNotImplemented, "GET %s?%s=%q is not implemented", wire.PathDaemon, wire.QparamWhat, what))
 	}

@@ -78,14 +78,6 @@ func (t *Target) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	server.WriteError(w, r, t.cfg.ID, err)
 }
 
-// mountpathAction serves /v1/daemon/mountpaths (what the proxy relays from
-// /v1/reverse/daemon/mountpaths): AIStore's mountpath actions, none of which
-// miniais implements yet (CheckAction refuses them with 501).
-func (t *Target) mountpathAction(w http.ResponseWriter, r *http.Request) {
-	_, err := server.ReadActionFor(r)
-	t.writeError(w, r, err)
-}
-
 // headBucket serves HEAD /v1/buckets/B.
 func (t *Target) headBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
 	props := t.bmd.Load().Get(rt.Bucket)

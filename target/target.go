@@ -128,6 +128,8 @@ type Target struct {
 	bg     *node.Group
 	runCtx context.Context
 	rebJob *job.Job
+	// res is the latest resilver (mountpaths.go).
+	res resilvers
 	// jobs are this target's shares of jobs (jobs.go); fgLast is the unix
 	// nanoseconds of the end of the last foreground HTTP request (jobs
 	// slow down while requests come).
@@ -282,7 +284,7 @@ func (t *Target) Serve(ctx context.Context, hln, tln net.Listener) error {
 		HTTP: hsrv, HTTPListener: hln,
 		Transport: tsrv, TransportListener: tln,
 		Group: t.bg,
-		Loops: []func(context.Context){t.keepalive, t.janitor, t.store.EmptyTrash},
+		Loops: []func(context.Context){t.keepalive, t.janitor, t.store.EmptyTrash, t.fshc},
 		// After the last request: drop the appends still pending.
 		Stopped:         func() { t.apps.expire(-1) },
 		ShutdownTimeout: t.cfg.ShutdownTimeout,

@@ -135,10 +135,11 @@ var surfaceExamples = map[string]example{
 		s, _, b := e.send("PUT", e.target.PublicURL+"/v1/daemon/mountpaths?mountpath_label=L", nil, `{"action":"attach-mp","value":"/tmp/nope"}`)
 		return s, b
 	},
-	"query:dntres": func(e *surfaceEnv) (int, string) {
-		s, _, b := e.send("DELETE", e.target.PublicURL+"/v1/daemon/mountpaths?dntres=true", nil, `{"action":"detach-mp","value":"`+e.target.Mountpaths[0]+`"}`)
-		return s, b
-	},
+	"query:dntres":      func(e *surfaceEnv) (int, string) { return e.mountpathCycle("detach-mp") },
+	"action:attach-mp":  func(e *surfaceEnv) (int, string) { return e.mountpathCycle("attach-mp") },
+	"action:detach-mp":  func(e *surfaceEnv) (int, string) { return e.mountpathCycle("detach-mp") },
+	"action:disable-mp": func(e *surfaceEnv) (int, string) { return e.mountpathCycle("disable-mp") },
+	"action:enable-mp":  func(e *surfaceEnv) (int, string) { return e.mountpathCycle("enable-mp") },
 
 	// Implemented and hinted query parameters.
 	"query:provider": func(e *surfaceEnv) (int, string) {
@@ -313,8 +314,28 @@ var refusedActions = map[string]struct{ method, route string }{
 	"start": {"PUT", "cluster"}, "stop": {"PUT", "cluster"}, "start-maintenance": {"PUT", "cluster"},
 	"stop-maintenance": {"PUT", "cluster"}, "shutdown-node": {"PUT", "cluster"}, "decommission-node": {"PUT", "cluster"},
 	"shutdown": {"PUT", "cluster"}, "rm-unsafe": {"PUT", "cluster"},
-	"attach-mp": {"PUT", "mountpaths"}, "detach-mp": {"DELETE", "mountpaths"}, "enable-mp": {"POST", "mountpaths"},
-	"disable-mp": {"POST", "mountpaths"}, "rescan-mp": {"POST", "mountpaths"}, "fshc-mp": {"POST", "mountpaths"},
+	"rescan-mp": {"POST", "mountpaths"}, "fshc-mp": {"POST", "mountpaths"},
+}
+
+// mountpathCycle attaches a fresh directory to the target, disables,
+// enables and detaches it, all with dntres=true (no resilver: nothing on
+// the other mountpaths moves), and returns the status and body of action.
+func (e *surfaceEnv) mountpathCycle(action string) (int, string) {
+	dir := e.t.TempDir()
+	var status int
+	var body string
+	for _, step := range []struct{ method, action string }{
+		{"PUT", "attach-mp"}, {"POST", "disable-mp"}, {"POST", "enable-mp"}, {"DELETE", "detach-mp"},
+	} {
+		s, _, b := e.send(step.method, e.target.PublicURL+"/v1/daemon/mountpaths?dntres=true", nil, `{"action":"`+step.action+`","value":"`+dir+`"}`)
+		if s != http.StatusOK {
+			e.t.Errorf("%s %s: %d %s", step.method, step.action, s, b)
+		}
+		if step.action == action {
+			status, body = s, b
+		}
+	}
+	return status, body
 }
 
 func (e *surfaceEnv) refusedAction(action string) (int, string) {

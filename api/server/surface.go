@@ -98,7 +98,7 @@ var Surface = [...]Name{
 	{InQuery, "validate-checksum", Refused, "checksum recomputation on HEAD"},
 	{InQuery, "latest", Refused, "latest version from a remote backend"},
 	{InQuery, "mountpath_label", Refused, "mountpath attach"},
-	{InQuery, "dntres", Refused, "mountpath detach/disable without resilver"},
+	{InQuery, "dntres", Implemented, "mountpath attach/detach/enable/disable without a resilver"},
 
 	// Request headers.
 	{InHeader, "Ais-Checksum-Type", Implemented, "the client's checksum type on PUT"},
@@ -137,10 +137,10 @@ var Surface = [...]Name{
 	{InAction, "decommission-node", Implemented, "target decommission: its objects move, it leaves the map and wipes its state"},
 	{InAction, "shutdown", Refused, "cluster shutdown"},
 	{InAction, "rm-unsafe", Refused, "unsafe node removal"},
-	{InAction, "attach-mp", Refused, "mountpath attach"},
-	{InAction, "detach-mp", Refused, "mountpath detach"},
-	{InAction, "enable-mp", Refused, "mountpath enable"},
-	{InAction, "disable-mp", Refused, "mountpath disable"},
+	{InAction, "attach-mp", Implemented, "mountpath attach (a resilver job follows)"},
+	{InAction, "detach-mp", Implemented, "mountpath detach (its objects move off first, unless dntres)"},
+	{InAction, "enable-mp", Implemented, "mountpath enable (a resilver job follows)"},
+	{InAction, "disable-mp", Implemented, "mountpath disable (its objects move off first, unless dntres)"},
 	{InAction, "rescan-mp", Refused, "mountpath rescan"},
 	{InAction, "fshc-mp", Refused, "mountpath health check"},
 }

@@ -15,6 +15,9 @@ const (
 	KindCopyBck         = "copy-bck"
 	KindMoveBck         = "move-bck"
 	KindDeleteListRange = ActDeleteListRange
+	// KindResilver moves a target's objects to their HRW mountpaths after
+	// a mountpath change (local to the target).
+	KindResilver = "resilver"
 )
 
 // Actions that start and stop jobs.

@@ -36,7 +36,15 @@ const (
 	// ActList lists buckets (no value) or the objects of a bucket (value is
 	// a ListObjsMsg).
 	ActList = "list"
+	// The mountpath actions of /v1/daemon/mountpaths (value: the path).
+	ActAttachMountpath  = "attach-mp"
+	ActDetachMountpath  = "detach-mp"
+	ActEnableMountpath  = "enable-mp"
+	ActDisableMountpath = "disable-mp"
 )
+
+// QparamDontResilver=true makes a mountpath action skip the resilver.
+const QparamDontResilver = "dntres"
 
 // Header names (Go canonical form).
 const (
