@@ -11,8 +11,6 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"miniais/cluster"
 )
 
@@ -366,15 +364,9 @@ func (s *Store) relocate(mp *Mountpath, bck cluster.Bucket, name string) (int64,
 	}
 	a.Mountpath = dst.Path
 	meta := encodeMeta(make([]byte, 0, 128), &a)
-	sidecar := s.noXattr
-	if !sidecar {
-		err := unix.Fsetxattr(int(tmp.Fd()), xattrName, meta, 0)
-		switch {
-		case xattrUnsupported(err):
-			sidecar = true
-		case err != nil:
-			return 0, fmt.Errorf("fs: resilver: write metadata: %w", err)
-		}
+	sidecar, err := s.setMeta(tmp, meta)
+	if err != nil {
+		return 0, fmt.Errorf("resilver %s/%s: %w", bck, name, err)
 	}
 	if err := s.syncFile(tmp); err != nil {
 		return 0, err

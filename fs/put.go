@@ -236,15 +236,9 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs
 	if len(meta) > MaxMetaSize {
 		return "", cluster.Errorf(cluster.ErrTooLarge, "metadata of %d bytes exceeds %d (too many custom pairs)", len(meta), MaxMetaSize)
 	}
-	sidecar := s.noXattr
-	if !sidecar {
-		err := unix.Fsetxattr(int(tmp.Fd()), xattrName, meta, 0)
-		switch {
-		case xattrUnsupported(err):
-			sidecar = true
-		case err != nil:
-			return "", fmt.Errorf("fs: write metadata: %w", err)
-		}
+	sidecar, err := s.setMeta(tmp, meta)
+	if err != nil {
+		return "", err
 	}
 	// A crash must never leave the name on a file with less in it. Where
 	// the filesystem orders the data writeback started before the rename
@@ -258,7 +252,7 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs
 		}
 	}
 	dst := objectPath(mp, bck, name)
-	err := s.renameInto(tmp.Name(), dst, objectsDir(mp, bck))
+	err = s.renameInto(tmp.Name(), dst, objectsDir(mp, bck))
 	s.meta.drop(dst) // whatever happened to the file there
 	if err != nil {
 		return "", fmt.Errorf("fs: put %s/%s: %w", bck, name, err)
@@ -422,4 +416,21 @@ func (s *Store) createTemp(mp *Mountpath, prefix string) (*os.File, error) {
 func fileExists(path string) bool {
 	fi, err := os.Lstat(path)
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// setMeta writes the encoded metadata meta into f's xattr. It returns
+// sidecar=true, writing nothing, when the filesystem has no user xattrs
+// (then the caller writes a sidecar after the rename).
+func (s *Store) setMeta(f *os.File, meta []byte) (sidecar bool, err error) {
+	if s.noXattr {
+		return true, nil
+	}
+	err = unix.Fsetxattr(int(f.Fd()), xattrName, meta, 0)
+	switch {
+	case xattrUnsupported(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("fs: write metadata: %w", err)
+	}
+	return false, nil
 }
