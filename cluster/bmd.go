@@ -77,11 +77,27 @@ type VersioningConf struct {
 	ValidateWarmGet bool `json:"validate_warm_get" msg:"vw"`
 }
 
-// MirrorConf is AIStore's n-way mirroring; miniais keeps one copy.
+// MirrorConf is AIStore's n-way mirroring: with Enabled, every target keeps
+// Copies copies of each object of the bucket, on different mountpaths
+// (see BucketProps.Copies). Burst is AIStore's queue length for copies made
+// after the PUT; miniais makes them within the PUT, so it is only kept.
 type MirrorConf struct {
 	Copies  int64 `json:"copies" msg:"c"`
 	Burst   int64 `json:"burst_buffer" msg:"b"`
 	Enabled bool  `json:"enabled" msg:"e"`
+}
+
+// MaxCopies is the most copies of an object a mirrored bucket may ask for
+// (AIStore's limit); a target keeps at most one per mountpath.
+const MaxCopies = 32
+
+// Copies returns the number of copies each object of the bucket has on a
+// target: Mirror.Copies when mirroring is enabled, else 1.
+func (p *BucketProps) Copies() int {
+	if p == nil || !p.Mirror.Enabled || p.Mirror.Copies < 1 {
+		return 1
+	}
+	return int(min(p.Mirror.Copies, MaxCopies))
 }
 
 // ECConf is AIStore's erasure coding; miniais does not erasure-code.

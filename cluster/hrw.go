@@ -32,6 +32,31 @@ func HRW(obj uint64, digests []uint64) int {
 	return best
 }
 
+// HRWTop appends to dst the indexes of the min(n, len(digests)) candidates
+// of highest rendezvous weight for obj, highest first (so its first is
+// HRW's), and returns the result. Ties go to the lower index. It does not
+// allocate when dst has room for them.
+func HRWTop(obj uint64, digests []uint64, n int, dst []int) []int {
+	n = min(n, len(digests))
+	start := len(dst)
+	for len(dst)-start < n {
+		best, bestW := -1, uint64(0)
+	next:
+		for i, d := range digests {
+			for _, taken := range dst[start:] {
+				if taken == i {
+					continue next
+				}
+			}
+			if w := Mix(d ^ obj); best < 0 || w > bestW {
+				best, bestW = i, w
+			}
+		}
+		dst = append(dst, best)
+	}
+	return dst
+}
+
 // unameBuf is the stack room ObjectDigest builds a unique name in; a longer
 // name costs one allocation.
 const unameBuf = 256

@@ -11,7 +11,9 @@
 //
 // Each mountpath has a digest, cluster.Digest of its cleaned absolute path.
 // An object lives on the mountpath that cluster.HRW picks for the digest of
-// its unique name (cluster.Bucket.Uname): [Mountpaths.Select]. Reads, heads
+// its unique name (cluster.Bucket.Uname): [Mountpaths.Select]; the objects of
+// a mirrored bucket (n copies) on the first n mountpaths of that ranking
+// ([Mountpaths.SelectN], see mirror.go). Reads, heads
 // and deletes look there first and then on every other mountpath, so adding a
 // mountpath makes nothing disappear; the next Put of a misplaced object
 // writes it to its HRW mountpath and removes the old copy, and

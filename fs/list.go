@@ -38,7 +38,7 @@ type ListOptions struct {
 // greater than opts.Token, sorted by name across all mountpaths, at most
 // opts.PageSize of them. next is the token of the following page, "" when
 // this page is the last. An object on several mountpaths is listed once, with
-// the attributes of its HRW copy. Each page walks the bucket's directories
+// the attributes of its HRW copy and the number of mountpaths in Copies. Each page walks the bucket's directories
 // (pruning those that cannot hold names of the page), so a page costs time in
 // proportion to the bucket, and memory in proportion to the page size. A
 // missing bucket is an error wrapping cluster.ErrNotFound.
@@ -77,7 +77,7 @@ func (s *Store) List(ctx context.Context, bck cluster.Bucket, opts ListOptions) 
 	entries = make([]ObjectAttrs, 0, len(items))
 	for _, it := range items {
 		if it.dir || opts.NamesOnly {
-			entries = append(entries, ObjectAttrs{Bucket: bck, Name: it.name, Mountpath: it.mp.Path})
+			entries = append(entries, ObjectAttrs{Bucket: bck, Name: it.name, Mountpath: it.mp.Path, Copies: it.copies})
 			continue
 		}
 		lk := s.stripe(bck.Uname(it.name))
@@ -90,15 +90,17 @@ func (s *Store) List(ctx context.Context, bck cluster.Bucket, opts ListOptions) 
 		if err != nil {
 			return nil, "", err
 		}
+		a.Copies = it.copies
 		entries = append(entries, a)
 	}
 	return entries, next, nil
 }
 
 type listItem struct {
-	name string
-	mp   *Mountpath
-	dir  bool // a virtual directory (NoRecursion); name ends in '/'
+	name   string
+	mp     *Mountpath
+	dir    bool // a virtual directory (NoRecursion); name ends in '/'
+	copies int  // the mountpaths it was found on (summed by compact)
 }
 
 // collector gathers the smallest keep names that match a listing.
@@ -135,7 +137,7 @@ func (c *collector) walk(ctx context.Context, mp *Mountpath, dir, rel string) er
 		case e.IsDir() && c.noRecursion && strings.HasPrefix(name+"/", c.prefix) && len(name)+1 > len(c.prefix):
 			// Below the prefix: a virtual directory, not walked.
 			if d := name + "/"; !c.noDirs && c.wantEntry(d) && cluster.ValidateObjectName(name) == nil {
-				c.items = append(c.items, listItem{d, mp, true})
+				c.items = append(c.items, listItem{name: d, mp: mp, dir: true, copies: 1})
 				if len(c.items) >= 2*c.keep {
 					c.compact()
 				}
@@ -147,7 +149,7 @@ func (c *collector) walk(ctx context.Context, mp *Mountpath, dir, rel string) er
 				}
 			}
 		case e.Type().IsRegular() && c.wantName(name):
-			c.items = append(c.items, listItem{name: name, mp: mp})
+			c.items = append(c.items, listItem{name: name, mp: mp, copies: 1})
 			if len(c.items) >= 2*c.keep {
 				c.compact()
 			}
@@ -192,10 +194,14 @@ func (c *collector) compact() {
 		}
 		best := c.items[i]
 		if j-i > 1 {
+			best.copies = 0
+			for _, it := range c.items[i:j] {
+				best.copies += it.copies
+			}
 			if hrw := c.s.mps.Select(c.bck.Uname(best.name)); hrw != nil {
 				for _, it := range c.items[i:j] {
 					if it.mp.Path == hrw.Path {
-						best = it
+						best.mp = it.mp
 					}
 				}
 			}

@@ -32,8 +32,12 @@ type ObjectAttrs struct {
 	Atime time.Time
 	// Custom holds the caller's key-value pairs; nil when there are none.
 	Custom map[string]string
-	// Mountpath is the Path of the mountpath that holds the object.
+	// Mountpath is the Path of the mountpath that holds the object (the
+	// copy read, of a mirrored one).
 	Mountpath string
+	// Copies is the number of mountpaths holding a copy, as List found
+	// them; 0 where not counted (Head, Open, Put: see Store.Copies).
+	Copies int
 	// Parts is the number of multipart-upload parts the object was
 	// assembled from (CompleteUpload); 0 for an object written whole.
 	// Listings show such an object as chunked (AIStore's entry flag 8192).

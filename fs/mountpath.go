@@ -259,6 +259,19 @@ func (m *Mountpaths) Select(uname string) *Mountpath {
 	return s.place[i]
 }
 
+// SelectN appends to dst the first min(n, available) mountpaths of the HRW
+// ranking of uname among the available ones, the Select one first, and
+// returns the result: where the n copies of a mirrored object live. It does
+// not allocate when dst has room and n is at most 8.
+func (m *Mountpaths) SelectN(uname string, n int, dst []*Mountpath) []*Mountpath {
+	s := m.snap.Load()
+	var idx [8]int
+	for _, i := range cluster.HRWTop(cluster.Digest(uname), s.digests, n, idx[:0]) {
+		dst = append(dst, s.place[i])
+	}
+	return dst
+}
+
 // Len returns the number of readable mountpaths.
 func (m *Mountpaths) Len() int { return len(m.snap.Load().list) }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -205,22 +204,23 @@ func (s *Store) FinishLeaving() []string {
 // countObjects counts the object files on mp.
 func (s *Store) countObjects(mp *Mountpath) (int, error) {
 	n := 0
-	err := s.walkMountpath(context.Background(), mp, func(cluster.Bucket, string, int64) error {
+	err := s.walkMountpath(context.Background(), mp, nil, func(cluster.Bucket, string, int64) error {
 		n++
 		return nil
 	})
 	return n, err
 }
 
-// walkMountpath calls fn with every object file on mp (bucket, name, size).
-func (s *Store) walkMountpath(ctx context.Context, mp *Mountpath, fn func(bck cluster.Bucket, name string, size int64) error) error {
+// walkMountpath calls fn with every object file on mp (bucket, name,
+// size), of bucket only when it is not nil.
+func (s *Store) walkMountpath(ctx context.Context, mp *Mountpath, bucket *cluster.Bucket, fn func(bck cluster.Bucket, name string, size int64) error) error {
 	entries, err := os.ReadDir(filepath.Join(mp.Path, providerDir))
 	if err != nil {
 		return fmt.Errorf("fs: resilver: %w", err)
 	}
 	for _, e := range entries {
 		bck := cluster.NewBucket(e.Name())
-		if !e.IsDir() || bck.Validate() != nil {
+		if !e.IsDir() || bck.Validate() != nil || (bucket != nil && bucket.Name != bck.Name) {
 			continue
 		}
 		root := objectsDir(mp, bck)
@@ -253,20 +253,22 @@ func (s *Store) walkMountpath(ctx context.Context, mp *Mountpath, fn func(bck cl
 	return nil
 }
 
-// Resilver moves every object that lies on a readable mountpath other than
-// its HRW one there, calling moved with each object's size. An object
-// written meanwhile by Put is already on its HRW mountpath; one changed
-// between the walk and its move is moved as it is then (the move happens
-// under its lock). It returns the first error of a move (and goes on with
-// the others) or of a walk.
-func (s *Store) Resilver(ctx context.Context, moved func(size int64)) error {
+// Resilver puts every object (of bucket only, when it is not nil) on its
+// HRW mountpaths: the one Select picks, and in a mirrored bucket the next
+// ones too (see mirror.go), moving or copying the newest version there and
+// removing the copies elsewhere, and calls moved with the bytes copied for
+// each object that needed a copy. An object written meanwhile by Put is
+// already in place; one changed between the walk and its placing is placed
+// as it is then (that happens under its lock). It returns the first error
+// of a placing (and goes on with the others) or of a walk.
+func (s *Store) Resilver(ctx context.Context, bucket *cluster.Bucket, moved func(size int64)) error {
 	var first error
 	for _, mp := range s.mps.List() {
 		if !s.readable(mp) {
 			continue // disabled or detached meanwhile
 		}
-		err := s.walkMountpath(ctx, mp, func(bck cluster.Bucket, name string, _ int64) error {
-			size, err := s.relocate(mp, bck, name)
+		err := s.walkMountpath(ctx, mp, bucket, func(bck cluster.Bucket, name string, _ int64) error {
+			size, err := s.place(mp, bck, name)
 			switch {
 			case err != nil:
 				if first == nil {
@@ -297,106 +299,6 @@ func (s *Store) readable(mp *Mountpath) bool {
 	_, st := s.mps.snap.Load().find(mp.Path)
 	return st == available || st == leaving
 }
-
-// relocate moves object name of bck from mp to its HRW mountpath, keeping
-// its metadata (version included), and returns its size, or -1 when it
-// needs no move (already there, gone, or not an object). The copy happens
-// under the name's write lock: readers of that name wait for it (those
-// that had opened it read on from the unlinked file).
-func (s *Store) relocate(mp *Mountpath, bck cluster.Bucket, name string) (int64, error) {
-	if checkNames(bck, name) != nil {
-		return -1, nil // not one of ours (a stray file)
-	}
-	uname := bck.Uname(name)
-	dst := s.mps.Select(uname)
-	if dst == nil || dst.Path == mp.Path {
-		return -1, nil
-	}
-	s.bckMu.RLock()
-	defer s.bckMu.RUnlock()
-	lk := s.stripe(uname)
-	lk.Lock()
-	defer lk.Unlock()
-	a, err := s.head(mp, bck, name)
-	if isNotExist(err) {
-		return -1, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	if fileExists(objectPath(dst, bck, name)) {
-		// A Put wrote it to its HRW mountpath (and would have removed this
-		// copy): the copy here is stale.
-		if _, err := s.remove(mp, bck, name); err != nil {
-			return 0, err
-		}
-		return -1, nil
-	}
-	if !isDir(objectsDir(dst, bck)) {
-		if err := os.MkdirAll(objectsDir(dst, bck), 0o755); err != nil {
-			return 0, fmt.Errorf("fs: resilver: %w", err)
-		}
-	}
-	src, err := os.Open(objectPath(mp, bck, name))
-	if err != nil {
-		return 0, fmt.Errorf("fs: resilver: %w", err)
-	}
-	defer src.Close()
-	tmp, err := s.createTemp(dst, putPrefix)
-	if err != nil {
-		return 0, err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bp := s.bufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(onlyWriter{tmp}, onlyReader{src}, *bp)
-	s.bufs.Put(bp)
-	if err != nil {
-		return 0, fmt.Errorf("fs: resilver %s/%s: %w", bck, name, err)
-	}
-	if n != a.Size {
-		return 0, cluster.Errorf(cluster.ErrCorrupt, "resilver %s/%s on %s: metadata says %d bytes, file has %d", bck, name, mp.Path, a.Size, n)
-	}
-	a.Mountpath = dst.Path
-	meta := encodeMeta(make([]byte, 0, 128), &a)
-	sidecar, err := s.setMeta(tmp, meta)
-	if err != nil {
-		return 0, fmt.Errorf("resilver %s/%s: %w", bck, name, err)
-	}
-	if err := s.syncFile(tmp); err != nil {
-		return 0, err
-	}
-	path := objectPath(dst, bck, name)
-	err = s.renameInto(tmp.Name(), path, objectsDir(dst, bck))
-	s.meta.drop(path)
-	if err != nil {
-		return 0, fmt.Errorf("fs: resilver %s/%s: %w", bck, name, err)
-	}
-	committed = true
-	tmp.Close()
-	if sidecar {
-		if err := s.writeSidecar(dst, bck, name, meta); err != nil {
-			return 0, err
-		}
-	}
-	if err := s.syncDir(filepath.Dir(path)); err != nil {
-		return 0, err
-	}
-	if _, err := s.remove(mp, bck, name); err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// onlyWriter and onlyReader hide ReadFrom and WriteTo, so that CopyBuffer
-// uses the buffer given (copy_file_range across file systems fails).
-type onlyWriter struct{ io.Writer }
-type onlyReader struct{ io.Reader }
 
 // # Health
 //
@@ -461,6 +363,9 @@ func (s *Store) faultDisable(mp *Mountpath, why error) bool {
 	}
 	s.meta.clear()
 	s.log.Error("fs: mountpath failed its health check, disabled", "mountpath", mp.Path, "err", why)
+	if s.onFault != nil {
+		s.onFault(mp.Path)
+	}
 	return true
 }
 

@@ -34,7 +34,7 @@ func assertAllRead(t *testing.T, s *Store, bck cluster.Bucket, n int, placed boo
 func resilver(t *testing.T, s *Store) int64 {
 	t.Helper()
 	var moved atomic.Int64
-	if err := s.Resilver(context.Background(), func(int64) { moved.Add(1) }); err != nil {
+	if err := s.Resilver(context.Background(), nil, func(int64) { moved.Add(1) }); err != nil {
 		t.Fatal(err)
 	}
 	return moved.Load()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -134,7 +135,8 @@ func (o *Object) File() *os.File { return o.f }
 // or object is an error wrapping cluster.ErrNotFound; an object whose file
 // length differs from its metadata is refused with cluster.ErrCorrupt (which
 // wraps cluster.ErrChecksum); and with opts.Validate, so is one whose content
-// does not match its checksum.
+// does not match its checksum. A corrupt copy is skipped for the next copy
+// of a mirrored object: the error is returned only when no copy is good.
 func (s *Store) Open(ctx context.Context, bck cluster.Bucket, name string, opts GetOptions) (obj *Object, err error) {
 	ctx, span := s.start(ctx, "fs.Get", bck, name)
 	defer func() {
@@ -148,30 +150,53 @@ func (s *Store) Open(ctx context.Context, bck cluster.Bucket, name string, opts 
 	}
 	uname := bck.Uname(name)
 	lk := s.stripe(uname)
-	lk.RLock()
-	obj, err = s.open(bck, name, uname)
-	lk.RUnlock()
-	if err != nil {
-		return nil, err
-	}
-	if opts.Validate {
-		if err := s.validate(ctx, obj); err != nil {
-			s.meta.drop(obj.path)
-			obj.Close()
+	var bad []string // mountpaths whose copy failed validation
+	var firstBad error
+	for {
+		lk.RLock()
+		obj, err = s.open(bck, name, uname, bad)
+		lk.RUnlock()
+		if err != nil {
+			if firstBad != nil && errors.Is(err, cluster.ErrNotFound) {
+				return nil, firstBad // no other copy
+			}
 			return nil, err
 		}
+		if !opts.Validate {
+			return obj, nil
+		}
+		verr := s.validate(ctx, obj)
+		if verr == nil {
+			return obj, nil
+		}
+		s.meta.drop(obj.path)
+		obj.Close()
+		if !errors.Is(verr, cluster.ErrCorrupt) {
+			return nil, verr
+		}
+		if firstBad == nil {
+			firstBad = verr
+		}
+		// open skips it from now on: the loop ends after every copy.
+		bad = append(bad, obj.Attrs.Mountpath)
+		s.log.Warn("fs: corrupt copy, trying the next one", "err", verr)
 	}
-	return obj, nil
 }
 
-// open finds and opens the object; the caller holds its stripe read lock.
-func (s *Store) open(bck cluster.Bucket, name, uname string) (*Object, error) {
+// open finds and opens the object, skipping the mountpaths in skip and the
+// copies that fail their size check (the first such failure is returned
+// when no copy is good); the caller holds its stripe read lock.
+func (s *Store) open(bck cluster.Bucket, name, uname string, skip []string) (*Object, error) {
 	first := s.mps.Select(uname)
 	if first == nil {
 		return nil, errNoMountpaths()
 	}
 	gen := s.meta.generation()
+	var bad error
 	for mp := range s.order(first) {
+		if slices.Contains(skip, mp.Path) {
+			continue
+		}
 		path := objectPath(mp, bck, name)
 		f, err := openFile(path, unix.O_RDONLY, 0)
 		if isNotExist(err) {
@@ -204,10 +229,16 @@ func (s *Store) open(bck cluster.Bucket, name, uname string) (*Object, error) {
 		}
 		if obj.Attrs.Size != fi.Size() {
 			f.Close()
-			return nil, cluster.Errorf(cluster.ErrCorrupt, "object %s/%s on %s: metadata says %d bytes, file has %d",
-				bck, name, mp.Path, obj.Attrs.Size, fi.Size())
+			if bad == nil {
+				bad = cluster.Errorf(cluster.ErrCorrupt, "object %s/%s on %s: metadata says %d bytes, file has %d",
+					bck, name, mp.Path, obj.Attrs.Size, fi.Size())
+			}
+			continue // a mirrored object's next copy may be good
 		}
 		return obj, nil
+	}
+	if bad != nil {
+		return nil, bad
 	}
 	return nil, s.notFound(bck, name)
 }

@@ -64,7 +64,8 @@ type PutOptions struct {
 
 // Put stores the content of r as object name of bck, replacing any previous
 // version (whose version number it increments). The object is written to its
-// HRW mountpath; copies on other mountpaths are removed. Readers see either
+// HRW mountpath (and, in a mirrored bucket, to the next ones: mirror.go);
+// copies on other mountpaths are removed. Readers see either
 // the previous version or the complete new one. If Put fails for any reason
 // (bad name, missing bucket, reader error, cancelled ctx, size or checksum
 // mismatch, name conflict) nothing changes on disk. The bucket must exist.
@@ -136,15 +137,23 @@ func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.R
 	}
 	hashes.setETag(&attrs)
 	s.startWriteback(tmp)
+	reps, err := s.replicate(ctx, bck, uname, mp, tmp, size)
+	if err != nil {
+		return ObjectAttrs{}, err
+	}
+	defer s.dropReplicas(reps)
 	if err := ctx.Err(); err != nil {
 		return ObjectAttrs{}, err
 	}
-	parent, err := s.commit(mp, uname, tmp, &attrs, opts.IfAbsent)
+	parent, err := s.commit(mp, uname, tmp, reps, &attrs, opts.IfAbsent)
 	if err != nil {
 		return ObjectAttrs{}, err
 	}
 	committed = true
 	err = s.syncCommitted(mp, tmp, parent)
+	if err == nil {
+		err = s.syncReplicas(reps)
+	}
 	if cerr := tmp.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("fs: close: %w", cerr)
 	}
@@ -207,10 +216,13 @@ func (s *Store) copyBody(ctx context.Context, r io.Reader, size, maxSize int64, 
 	return n, nil
 }
 
-// commit gives the received file at tmp its version and metadata and renames
-// it into place on mp, under the bucket read lock and the name's stripe lock.
-// It returns the directory to flush (with the file) before acknowledging.
-func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs, ifAbsent bool) (string, error) {
+// commit gives the received file at tmp (and its replicas, the copies of a
+// mirrored bucket's object) its version and metadata and renames it into
+// place on mp (each replica on its own mountpath), under the bucket read
+// lock and the name's stripe lock; copies on other mountpaths are removed.
+// It returns the directory to flush (with the file) before acknowledging,
+// and sets each replica's.
+func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, reps []replica, a *ObjectAttrs, ifAbsent bool) (string, error) {
 	bck, name := a.Bucket, a.Name
 	s.bckMu.RLock()
 	defer s.bckMu.RUnlock()
@@ -218,17 +230,29 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs
 	lk.Lock()
 	defer lk.Unlock()
 
-	if !isDir(objectsDir(mp, bck)) {
-		// A mountpath added after the bucket was created.
-		if s.bucketMountpath(bck, nil) == nil {
-			return "", cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
+	for i := -1; i < len(reps); i++ {
+		on := mp
+		if i >= 0 {
+			on = reps[i].mp
 		}
-		if err := os.MkdirAll(objectsDir(mp, bck), 0o755); err != nil {
-			return "", fmt.Errorf("fs: %w", err)
+		if !isDir(objectsDir(on, bck)) {
+			// A mountpath added after the bucket was created.
+			if s.bucketMountpath(bck, nil) == nil {
+				return "", cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
+			}
+			if err := os.MkdirAll(objectsDir(on, bck), 0o755); err != nil {
+				return "", fmt.Errorf("fs: %w", err)
+			}
+		}
+		if len(reps) > 0 {
+			// A conflict on one copy must fail the write before any is renamed.
+			if err := checkConflict(objectPath(on, bck, name), objectsDir(on, bck)); err != nil {
+				return "", err
+			}
 		}
 	}
-	prev, others := s.previous(mp, bck, name)
-	if ifAbsent && (prev > 0 || len(others) > 0 || fileExists(objectPath(mp, bck, name))) {
+	prev, exists, others := s.previous(bck, name, mp, reps)
+	if ifAbsent && exists {
 		return "", cluster.Errorf(cluster.ErrExists, "object %s/%s exists", bck, name)
 	}
 	a.Version = cluster.FormatVersion(prev + 1)
@@ -236,7 +260,29 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs
 	if len(meta) > MaxMetaSize {
 		return "", cluster.Errorf(cluster.ErrTooLarge, "metadata of %d bytes exceeds %d (too many custom pairs)", len(meta), MaxMetaSize)
 	}
-	sidecar, err := s.setMeta(tmp, meta)
+	parent, err := s.renameCommitted(mp, tmp, bck, name, meta)
+	if err != nil {
+		return "", err
+	}
+	for i := range reps {
+		r := &reps[i]
+		if r.parent, err = s.renameCommitted(r.mp, r.f, bck, name, meta); err != nil {
+			return "", err
+		}
+	}
+	for _, o := range others {
+		if _, err := s.remove(o, bck, name); err != nil {
+			s.log.Warn("fs: remove misplaced copy", "mountpath", o.Path, "object", name, "err", err)
+		}
+	}
+	return parent, nil
+}
+
+// renameCommitted gives the work file f on mp the encoded metadata meta and
+// renames it to object name of bck there, for commit. It returns the
+// directory to flush.
+func (s *Store) renameCommitted(mp *Mountpath, f *os.File, bck cluster.Bucket, name string, meta []byte) (string, error) {
+	sidecar, err := s.setMeta(f, meta)
 	if err != nil {
 		return "", err
 	}
@@ -247,12 +293,12 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs
 	// content and metadata are fsynced first. (A sidecar is written after
 	// the rename and fsynced on its own.)
 	if s.fsync && !s.ordered(mp) {
-		if err := s.syncFile(tmp); err != nil {
+		if err := s.syncFile(f); err != nil {
 			return "", err
 		}
 	}
 	dst := objectPath(mp, bck, name)
-	err = s.renameInto(tmp.Name(), dst, objectsDir(mp, bck))
+	err = s.renameInto(f.Name(), dst, objectsDir(mp, bck))
 	s.meta.drop(dst) // whatever happened to the file there
 	if err != nil {
 		return "", fmt.Errorf("fs: put %s/%s: %w", bck, name, err)
@@ -262,18 +308,15 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, a *ObjectAttrs
 			return "", err
 		}
 	}
-	for _, o := range others {
-		if _, err := s.remove(o, bck, name); err != nil {
-			s.log.Warn("fs: remove misplaced copy", "mountpath", o.Path, "object", name, "err", err)
-		}
-	}
 	return filepath.Dir(dst), nil
 }
 
-// previous returns the highest version of name on any mountpath (0 if none)
-// and the mountpaths other than mp that hold a copy.
-func (s *Store) previous(mp *Mountpath, bck cluster.Bucket, name string) (uint64, []*Mountpath) {
+// previous returns the highest version of name on any readable mountpath
+// (0 if none), whether a file of that name exists on any, and the
+// mountpaths other than mp and those of reps that hold a copy.
+func (s *Store) previous(bck cluster.Bucket, name string, mp *Mountpath, reps []replica) (uint64, bool, []*Mountpath) {
 	var prev uint64
+	var exists bool
 	var others []*Mountpath
 	for _, o := range s.mps.List() {
 		path := objectPath(o, bck, name)
@@ -281,7 +324,8 @@ func (s *Store) previous(mp *Mountpath, bck cluster.Bucket, name string) (uint64
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		if o.Path != mp.Path {
+		exists = true
+		if o.Path != mp.Path && !hasReplica(reps, o) {
 			others = append(others, o)
 		}
 		var a ObjectAttrs
@@ -295,7 +339,7 @@ func (s *Store) previous(mp *Mountpath, bck cluster.Bucket, name string) (uint64
 			prev = v
 		}
 	}
-	return prev, others
+	return prev, exists, others
 }
 
 // renameRetries bounds the retries of a rename that races with the removal

@@ -53,8 +53,8 @@ func (s *Store) Rename(ctx context.Context, bck cluster.Bucket, from, to string)
 // renameInPlace renames from to to with rename(2) when from lies on to's
 // HRW mountpath; done is false when it cannot (then nothing changed).
 func (s *Store) renameInPlace(bck cluster.Bucket, from, to string) (ObjectAttrs, bool, error) {
-	if s.noXattr {
-		return ObjectAttrs{}, false, nil
+	if s.noXattr || s.copiesOf(bck) > 1 {
+		return ObjectAttrs{}, false, nil // a mirrored object's copies are made by a Put
 	}
 	fromU, toU := bck.Uname(from), bck.Uname(to)
 	mp := s.mps.Select(toU)
@@ -89,7 +89,7 @@ func (s *Store) renameInPlace(bck cluster.Bucket, from, to string) (ObjectAttrs,
 	if err != nil {
 		return ObjectAttrs{}, false, nil
 	}
-	prev, others := s.previous(mp, bck, to)
+	prev, _, others := s.previous(bck, to, mp, nil)
 	a.Name, a.Version = to, cluster.FormatVersion(prev+1)
 	meta := encodeMeta(make([]byte, 0, 128), &a)
 	if err := unix.Setxattr(src, xattrName, meta, 0); err != nil {

@@ -64,6 +64,17 @@ type Config struct {
 	// Busy, when set, reports foreground requests in flight or just served;
 	// while it does, EmptyTrash unlinks at a quarter of TrashRate.
 	Busy func() bool
+	// Copies, when set, returns the number of copies the objects of a
+	// bucket have (its mirror properties, cluster.BucketProps.Copies); nil
+	// or a value below 2 means one (see mirror.go). It is called on every
+	// write and resilver of an object, so it must be cheap.
+	Copies func(cluster.Bucket) int
+	// OnFault, when set, is called with the path of a mountpath that failed
+	// its health check and was disabled, on the goroutine that saw the
+	// failure, possibly holding an object's lock: it must not block or call
+	// the Store (the target starts a resilver job in the background, which
+	// brings mirrored objects back to their number of copies).
+	OnFault func(path string)
 
 	noXattr bool // tests: store metadata in sidecars as if xattrs were unsupported
 }
@@ -81,6 +92,8 @@ type Store struct {
 	// tracingOff: the provider is the no-op one; start makes no spans.
 	tracingOff bool
 	log        *slog.Logger
+	copies     func(cluster.Bucket) int // Config.Copies
+	onFault    func(path string)        // Config.OnFault
 
 	// bckMu orders bucket creation and destruction (writers) against the
 	// commit step of Put (readers), so a Put never resurrects a destroyed bucket.
@@ -128,6 +141,8 @@ func NewStore(cfg Config) (*Store, error) {
 		noXattr:    cfg.noXattr,
 		tracer:     tp.Tracer("miniais/fs"),
 		log:        log,
+		copies:     cfg.Copies,
+		onFault:    cfg.OnFault,
 		tracingOff: tracingOff,
 		meta:       newMetaCache(cfg.MetaCacheSize),
 		trash:      newTrash(cfg.TrashRate, cfg.Busy),

@@ -239,15 +239,23 @@ func (w *Writer) Commit(ctx context.Context, opts CommitOptions) (attrs ObjectAt
 		Parts:     opts.Parts,
 	}
 	w.s.startWriteback(w.f)
+	reps, err := w.s.replicate(ctx, w.bck, w.uname, w.mp, w.f, w.size)
+	if err != nil {
+		return ObjectAttrs{}, err
+	}
+	defer w.s.dropReplicas(reps)
 	if err := ctx.Err(); err != nil {
 		return ObjectAttrs{}, err
 	}
-	parent, err := w.s.commit(w.mp, w.uname, w.f, &attrs, opts.IfAbsent)
+	parent, err := w.s.commit(w.mp, w.uname, w.f, reps, &attrs, opts.IfAbsent)
 	if err != nil {
 		return ObjectAttrs{}, err
 	}
 	w.done = true
 	err = w.s.syncCommitted(w.mp, w.f, parent)
+	if err == nil {
+		err = w.s.syncReplicas(reps)
+	}
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("fs: close: %w", cerr)
 	}

@@ -141,7 +141,7 @@ func (t *Target) resilver(ctx context.Context, j *job.Job) {
 	// A Put that chose a leaving mountpath before it left placement may
 	// commit there after the pass went by: a few more passes move it.
 	for round := 0; round < resilverRounds; round++ {
-		if err = t.store.Resilver(ctx, func(size int64) { j.Stats.AddLoc(size) }); err != nil {
+		if err = t.store.Resilver(ctx, nil, func(size int64) { j.Stats.AddLoc(size) }); err != nil {
 			break
 		}
 		if left := t.store.FinishLeaving(); len(left) > 0 {
