@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -17,6 +18,21 @@ import (
 
 // newServed returns a target's metrics and a handler chain as a node has
 // it: tracing, metrics, a ServeMux with object routes and /metrics.
+// bind gives n a cluster map whose primary is proxy p1, state flags 6 and
+// a bucket metadata with the buckets named.
+func bind(n *Node, buckets ...string) {
+	smap := cluster.NewMap("uuid", &cluster.Node{ID: "p1", Role: cluster.RoleProxy})
+	bmd := cluster.NewBMD("uuid")
+	for _, b := range buckets {
+		bmd.Buckets[b] = cluster.DefaultBucketProps(1, time.Now())
+	}
+	n.Bind(View{
+		Smap:  func() *cluster.Map { return smap },
+		BMD:   func() *cluster.BMD { return bmd },
+		Flags: func(*cluster.Map, string) uint64 { return 6 },
+	})
+}
+
 func newServed(t testing.TB) (*Node, http.Handler, *tracing.Provider) {
 	t.Helper()
 	cfg := tracing.DefaultConfig()
@@ -27,8 +43,7 @@ func newServed(t testing.TB) (*Node, http.Handler, *tracing.Provider) {
 	}
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })
 	n := New(Config{Role: cluster.RoleTarget, NodeID: "t1"})
-	n.SetKnownBucket(func(b cluster.Bucket) bool { return b.Name == "b" })
-	n.SetStateFlags(func() uint64 { return 6 })
+	bind(n, "b")
 	n.RegisterTracing(tp)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/objects/{bucket}/{object...}", func(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +98,7 @@ func TestRequestMetrics(t *testing.T) {
 		`ais_target_stream_in_count{node_id="t1"} 1`,
 		`ais_target_transport_messages_total{direction="in",kind="object-put",node_id="t1",outcome="ok"} 1`,
 		`ais_target_state_flags{node_id="t1"} 6`,
+		`ais_node_primary_info{node_id="t1",primary_id="p1"} 1`,
 		`ais_target_tracing_spans_queued{node_id="t1"} 0`,
 		`ais_target_uptime{node_id="t1"}`,
 		"go_goroutines",
@@ -130,7 +146,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/objects/{bucket}/{object...}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
 	n := New(Config{Role: cluster.RoleTarget, NodeID: "t1"})
-	n.SetKnownBucket(func(cluster.Bucket) bool { return true })
+	bind(n, "b")
 	for _, bc := range []struct {
 		name string
 		h    http.Handler

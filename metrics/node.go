@@ -54,10 +54,18 @@ type Node struct {
 	// series caches the children Middleware counts in (series.go).
 	series seriesCache
 
-	mu          sync.RWMutex
-	stateFlags  func() uint64
-	primaryID   func() string
-	knownBucket func(cluster.Bucket) bool
+	mu   sync.RWMutex
+	view View // set by Bind
+}
+
+// View is what a node's metrics read of its state, at every scrape and
+// request: its current cluster map and bucket metadata, and how AIStore's
+// state flags follow from the map (api/server.StateFlags). Any of them may
+// be nil until the node has them.
+type View struct {
+	Smap  func() *cluster.Map
+	BMD   func() *cluster.BMD
+	Flags func(smap *cluster.Map, nodeID string) uint64
 }
 
 // aisOps are AIStore's operation counters: name suffix, and whether it
@@ -154,28 +162,24 @@ func (n *Node) Registerer() prometheus.Registerer {
 // Prefix returns "ais_<role>_", the start of the node's own metric names.
 func (n *Node) Prefix() string { return n.prefix }
 
-// SetStateFlags installs the source of ais_<role>_state_flags.
-func (n *Node) SetStateFlags(f func() uint64) { n.mu.Lock(); n.stateFlags = f; n.mu.Unlock() }
+// Bind makes the node's metrics read v: ais_<role>_state_flags from
+// v.Flags of the map, ais_node_primary_info from the map's primary, and
+// which buckets may label a series from the bucket metadata (only a bucket
+// in it names one).
+func (n *Node) Bind(v View) { n.mu.Lock(); n.view = v; n.mu.Unlock() }
 
-// SetPrimary installs the source of ais_node_primary_info's primary_id.
-func (n *Node) SetPrimary(f func() string) { n.mu.Lock(); n.primaryID = f; n.mu.Unlock() }
-
-// SetKnownBucket installs the test of whether a bucket is in the cluster's
-// metadata: only such a bucket names a series (bucket label).
-func (n *Node) SetKnownBucket(f func(cluster.Bucket) bool) {
-	n.mu.Lock()
-	n.knownBucket = f
-	n.mu.Unlock()
+func (n *Node) current() View {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.view
 }
 
 func (n *Node) flags() uint64 {
-	n.mu.RLock()
-	f := n.stateFlags
-	n.mu.RUnlock()
-	if f == nil {
+	v := n.current()
+	if v.Flags == nil || v.Smap == nil {
 		return 0
 	}
-	return f()
+	return v.Flags(v.Smap(), n.cfg.NodeID)
 }
 
 // primaryCollector is ais_node_primary_info.
@@ -187,14 +191,12 @@ type primaryCollector struct {
 func (c *primaryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
 func (c *primaryCollector) Collect(ch chan<- prometheus.Metric) {
-	c.n.mu.RLock()
-	f := c.n.primaryID
-	c.n.mu.RUnlock()
-	if f == nil {
+	v := c.n.current()
+	if v.Smap == nil {
 		return
 	}
-	if id := f(); id != "" {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, 1, id)
+	if smap := v.Smap(); smap != nil && smap.Primary != nil {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, 1, smap.Primary.ID)
 	}
 }
 

@@ -169,12 +169,14 @@ func (n *Node) bucket(name string) *bucketSeries {
 	return s
 }
 
-// known tells whether the node knows bck (SetKnownBucket).
+// known tells whether bck is in the node's bucket metadata (Bind).
 func (n *Node) known(bck cluster.Bucket) bool {
-	n.mu.RLock()
-	known := n.knownBucket
-	n.mu.RUnlock()
-	return known != nil && known(bck)
+	v := n.current()
+	if v.BMD == nil {
+		return false
+	}
+	bmd := v.BMD()
+	return bmd != nil && bmd.Get(bck) != nil
 }
 
 // inc adds v to aisOps[i] of bucket b (i < 0: the node has no such

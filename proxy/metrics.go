@@ -11,22 +11,13 @@ import (
 )
 
 // initMetrics makes the proxy's registry when the configuration has none,
-// and gives it what only the proxy knows: its state flags, the primary, the
-// buckets (which bucket names may label a series) and its span counts.
+// and binds it to the proxy's map and bucket metadata and its span counts.
 func (p *Proxy) initMetrics() {
 	if p.cfg.Metrics == nil {
 		p.cfg.Metrics = metrics.New(metrics.Config{Role: cluster.RoleProxy, NodeID: p.cfg.ID, Started: p.started})
 	}
-	m := p.cfg.Metrics
-	m.SetStateFlags(func() uint64 { return server.StateFlags(p.smap.Load(), p.cfg.ID) })
-	m.SetPrimary(func() string {
-		if pr := p.smap.Load().Primary; pr != nil {
-			return pr.ID
-		}
-		return ""
-	})
-	m.SetKnownBucket(func(b cluster.Bucket) bool { return p.bmd.Load().Get(b) != nil })
-	m.RegisterTracing(p.cfg.Tracing)
+	p.cfg.Metrics.Bind(metrics.View{Smap: p.smap.Load, BMD: p.bmd.Load, Flags: server.StateFlags})
+	p.cfg.Metrics.RegisterTracing(p.cfg.Tracing)
 }
 
 // sdGroup is one target group of Prometheus' HTTP service discovery.

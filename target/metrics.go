@@ -12,22 +12,15 @@ import (
 )
 
 // initMetrics makes the target's registry when the configuration has none,
-// and gives it what only the target knows: its state flags, the primary,
-// the buckets (which bucket names may label a series), its span counts and
-// its mountpaths' content and capacity.
+// binds it to the target's map and bucket metadata, and gives it what only
+// a target has: its span counts, its mountpaths' content and capacity and
+// its jobs.
 func (t *Target) initMetrics() {
 	if t.cfg.Metrics == nil {
 		t.cfg.Metrics = metrics.New(metrics.Config{Role: cluster.RoleTarget, NodeID: t.cfg.ID, Started: t.started})
 	}
 	m := t.cfg.Metrics
-	m.SetStateFlags(func() uint64 { return server.StateFlags(t.smap.Load(), t.cfg.ID) })
-	m.SetPrimary(func() string {
-		if p := t.smap.Load().Primary; p != nil {
-			return p.ID
-		}
-		return ""
-	})
-	m.SetKnownBucket(func(b cluster.Bucket) bool { return t.bmd.Load().Get(b) != nil })
+	m.Bind(metrics.View{Smap: t.smap.Load, BMD: t.bmd.Load, Flags: server.StateFlags})
 	m.RegisterTracing(t.cfg.Tracing)
 	m.RegisterMountpaths(t.mpStats.get(t))
 	m.RegisterJobs(t.jobCounts)
