@@ -214,13 +214,13 @@ func (t *Target) handleBucketSummary(ctx context.Context, msg *transport.Message
 			sum.Max = max(sum.Max, size)
 			sum.Objects++
 			sum.Bytes += uint64(size)
+			sum.OnDisk += uint64(size) * uint64(max(entries[i].Copies, 1)) // a mirrored object's every copy
 		}
 		if next == "" {
 			break
 		}
 		token = next
 	}
-	sum.OnDisk = sum.Bytes
 	sum.Disks = t.store.Capacity()
 	return json.Marshal(sum)
 }
