@@ -175,6 +175,9 @@ func TestMirrorSurvivesMountpathLoss(t *testing.T) {
 	if d := s.Mountpaths().Disabled(); len(d) != 1 || d[0].Path != gone.Path || !slices.Equal(faults, []string{gone.Path}) {
 		t.Fatalf("disabled %v, OnFault %v; want %s", d, faults, gone.Path)
 	}
+	if f := s.Faulted(); len(f) != 1 || f[gone.Path] == "" {
+		t.Fatalf("Faulted() = %v, want %s with its failure", f, gone.Path)
+	}
 	if moved := resilver(t, s); moved == 0 {
 		t.Fatal("the resilver made no copy")
 	}

@@ -125,6 +125,9 @@ func (s *Store) Detach(path string, resilver bool) error {
 		return lastAvailable("detach", path, cur, avail)
 	})
 	s.meta.clear()
+	if err == nil {
+		s.faulted.Delete(path)
+	}
 	return err
 }
 
@@ -164,6 +167,9 @@ func (s *Store) Enable(path string) error {
 		return s.syncBuckets(mp)
 	})
 	s.meta.clear()
+	if err == nil {
+		s.faulted.Delete(path)
+	}
 	return err
 }
 
@@ -362,11 +368,25 @@ func (s *Store) faultDisable(mp *Mountpath, why error) bool {
 		return false
 	}
 	s.meta.clear()
+	s.faulted.Store(mp.Path, why.Error())
 	s.log.Error("fs: mountpath failed its health check, disabled", "mountpath", mp.Path, "err", why)
 	if s.onFault != nil {
 		s.onFault(mp.Path)
 	}
 	return true
+}
+
+// Faulted returns the mountpaths that failed their health check and are
+// still disabled, each with the failure (AIStore's disk fault).
+// Enabling or detaching one clears it.
+func (s *Store) Faulted() map[string]string {
+	out := map[string]string{}
+	for _, mp := range s.mps.Disabled() {
+		if why, ok := s.faulted.Load(mp.Path); ok {
+			out[mp.Path] = why.(string)
+		}
+	}
+	return out
 }
 
 // CheckMountpaths runs the health check of every readable mountpath,

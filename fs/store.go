@@ -110,6 +110,9 @@ type Store struct {
 	ups uploads
 	// trash is the state of the destroyed buckets' removal (trash.go).
 	trash trash
+	// faulted maps the path of a mountpath disabled by a failed health
+	// check to the failure (mpops.go).
+	faulted sync.Map
 }
 
 // copyBufSize is the size of the pooled buffers that Put and validation use.
