@@ -138,7 +138,8 @@ func TestPutGetRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("head: %v", err)
 			}
-			if ha.Name != tt.obj || ha.Size != int64(len(tt.data)) || !ha.Present || ha.Location == "" {
+			if ha.Name != tt.obj || ha.Size != int64(len(tt.data)) || !ha.Present || ha.Location == "" ||
+				ha.Copies != 1 || len(ha.Paths) != 1 || !strings.Contains(ha.Location, ha.Paths[0]) {
 				t.Errorf("head attrs = %+v", ha)
 			}
 		})

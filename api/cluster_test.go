@@ -235,7 +235,7 @@ func TestClusterQueries(t *testing.T) {
 	})
 	t.Run("reset props", func(t *testing.T) {
 		c, rec := newRecorder(t, reply(200, ""))
-		if err := c.ResetBucketProps(ctx, cluster.NewBucket("b")); err != nil {
+		if _, err := c.ResetBucketProps(ctx, cluster.NewBucket("b")); err != nil {
 			t.Fatal(err)
 		}
 		wantRequests(t, rec, `PATCH /v1/buckets/b?provider=ais {"action":"reset-bprops","value":null}`)
@@ -312,7 +312,7 @@ func TestClusterCallsOnRealCluster(t *testing.T) {
 		if err != nil || bmd.Buckets["b"] == nil || bmd.Version != nc.Proxy().BMD().Version || bmd.UUID != nc.Proxy().BMD().UUID {
 			t.Fatalf("bmd %+v, %v", bmd, err)
 		}
-		if err := c.ResetBucketProps(ctx, bck); err != nil {
+		if _, err := c.ResetBucketProps(ctx, bck); err != nil {
 			t.Fatal(err)
 		}
 		if v := nc.Proxy().BMD().Version; v != bmd.Version+1 {

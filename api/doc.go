@@ -23,10 +23,12 @@
 // # Buckets, cluster and jobs
 //
 // Besides objects and listings, the client reads and changes bucket
-// properties (HeadBucket, SetBucketProps, ResetBucketProps), queries the
-// cluster (ClusterMap, BucketMetadata, ClusterConfig, SetClusterConfig),
-// and starts or follows AIStore's asynchronous jobs: DeleteObjects returns
-// the job's ID, BucketSummary polls the summary job until its result
-// arrives. Requests are spelled as AIStore's own clients spell them
+// properties (HeadBucket, SetBucketProps, UpdateBucketProps,
+// ResetBucketProps), queries the cluster (ClusterMap, BucketMetadata,
+// ClusterConfig, SetClusterConfig), and starts or follows AIStore's
+// asynchronous jobs: DeleteObjects returns the job's ID, so do
+// UpdateBucketProps and ResetBucketProps when a change of mirror.copies
+// starts make-n-copies, and MakeNCopies; BucketSummary polls the summary
+// job until its result arrives. Requests are spelled as AIStore's own clients spell them
 // (shared/aistore-clients.md), so that the same calls work against AIStore.
 package api

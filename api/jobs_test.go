@@ -34,6 +34,16 @@ func TestJobRequests(t *testing.T) {
 		{"start rebalance", []string{"g12"}, func(c *api.Client) (string, error) { return c.StartJob(ctx, wire.KindRebalance) },
 			`PUT /v1/cluster {"action":"start","value":{"ID":"","Kind":"rebalance","DaemonID":"","Bck":{"name":"","provider":"","namespace":{"uuid":"","name":""}},"Buckets":null,"Timeout":0,"Force":false,"OnlyRunning":false}}`,
 			"g12"},
+		{"make-n-copies", []string{"MirrJob12"}, func(c *api.Client) (string, error) { return c.MakeNCopies(ctx, a, 3) },
+			`POST /v1/buckets/a?provider=ais {"action":"make-n-copies","value":3}`, "MirrJob12"},
+		{"set props: a job", []string{"MirrJob12"}, func(c *api.Client) (string, error) {
+			return c.UpdateBucketProps(ctx, a, map[string]any{"mirror": map[string]any{"copies": 2}})
+		}, `PATCH /v1/buckets/a?provider=ais {"action":"set-bprops","value":{"mirror":{"copies":2}}}`, "MirrJob12"},
+		{"set props: no job", []string{""}, func(c *api.Client) (string, error) {
+			return c.UpdateBucketProps(ctx, a, map[string]any{"access": "1"})
+		}, `PATCH /v1/buckets/a?provider=ais {"action":"set-bprops","value":{"access":"1"}}`, ""},
+		{"reset props: a job", []string{"MirrJob12\n"}, func(c *api.Client) (string, error) { return c.ResetBucketProps(ctx, a) },
+			`PATCH /v1/buckets/a?provider=ais {"action":"reset-bprops","value":null}`, "MirrJob12"},
 		{"stop", []string{""}, func(c *api.Client) (string, error) { return "", c.StopJob(ctx, "J5y5lVxO0", "") },
 			`PUT /v1/cluster {"action":"stop","value":{"ID":"J5y5lVxO0","Kind":"","DaemonID":"","Bck":{"name":"","provider":"","namespace":{"uuid":"","name":""}},"Buckets":null,"Timeout":0,"Force":false,"OnlyRunning":false}}`,
 			""},
@@ -75,12 +85,18 @@ func TestJobRequests(t *testing.T) {
 // sent, and a reply that is not a job ID is an error.
 func TestJobRefusals(t *testing.T) {
 	ctx := context.Background()
-	c, rec := newRecorder(t, reply(200, "not an id!"), reply(200, "short"))
+	c, rec := newRecorder(t, reply(200, "not an id!"), reply(200, "short"), reply(200, ""), reply(200, "not an id!"))
 	if _, err := c.CopyBucket(ctx, cluster.NewBucket("a"), cluster.NewBucket("b"), api.CopyBucketOptions{}); err == nil {
 		t.Error("a malformed job ID was accepted")
 	}
 	if _, err := c.StartJob(ctx, wire.KindRebalance); err == nil {
 		t.Error("a short job ID was accepted")
+	}
+	if id, err := c.MakeNCopies(ctx, cluster.NewBucket("a"), 2); err == nil {
+		t.Errorf("make-n-copies answered without a job ID: %q accepted", id)
+	}
+	if id, err := c.UpdateBucketProps(ctx, cluster.NewBucket("a"), map[string]any{"mirror": map[string]any{"copies": 2}}); err == nil {
+		t.Errorf("set-bprops answered with a malformed job ID: %q accepted", id)
 	}
 	if err := c.StopJob(ctx, "", ""); !errors.Is(err, cluster.ErrBadRequest) {
 		t.Errorf("stop with neither ID nor kind: %v", err)
@@ -91,8 +107,11 @@ func TestJobRefusals(t *testing.T) {
 	if _, err := c.MoveBucket(ctx, cluster.NewBucket("a"), cluster.NewBucket("")); !errors.Is(err, cluster.ErrBadName) {
 		t.Errorf("move to no bucket: %v", err)
 	}
-	if n := len(rec.requests()); n != 2 {
-		t.Errorf("%d requests sent, want the 2 that were well-formed", n)
+	if _, err := c.MakeNCopies(ctx, cluster.NewBucket(""), 2); !errors.Is(err, cluster.ErrBadName) {
+		t.Errorf("make-n-copies of no bucket: %v", err)
+	}
+	if n := len(rec.requests()); n != 4 {
+		t.Errorf("%d requests sent, want the 4 that were well-formed", n)
 	}
 }
 

@@ -26,7 +26,12 @@ type ObjectAttrs struct {
 	Version  string
 	Atime    string
 	Location string // "t[ID]:mp[...]", HEAD only
-	Present  bool
+	// Copies is how many copies of the object its target holds (more than
+	// one in a mirrored bucket), Paths their mountpaths, the one reads try
+	// first first; HEAD only (0 and nil otherwise).
+	Copies  int
+	Paths   []string
+	Present bool
 }
 
 // PutOptions qualify a PutObject.
@@ -259,6 +264,12 @@ func attrsFromHeader(bck cluster.Bucket, name string, h http.Header) *ObjectAttr
 		Atime:    h.Get(wire.HdrAtime),
 		Location: h.Get(wire.HdrLocation),
 		Present:  h.Get(wire.HdrPresent) == "true",
+	}
+	if n, err := strconv.Atoi(h.Get(wire.HdrMirrorCopies)); err == nil {
+		a.Copies = n
+	}
+	if p := h.Get(wire.HdrMirrorPaths); p != "" {
+		a.Paths = strings.Split(p, ",")
 	}
 	if n := h.Get(wire.HdrName); n != "" {
 		a.Name = n

@@ -205,7 +205,7 @@ func TestPutGetObject(t *testing.T) {
 	})
 	t.Run("object show and rm", func(t *testing.T) {
 		r := h.must("object", "show", "ais://b/src.bin")
-		for _, want := range []string{"PROPERTY", "ais://b/src.bin", "97.66 KiB (100000 bytes)", "xxhash2:" + xxhash2(data), "present   true"} {
+		for _, want := range []string{"PROPERTY", "ais://b/src.bin", "97.66 KiB (100000 bytes)", "xxhash2:" + xxhash2(data), "mirror.copies  1", "present        true"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("object show lacks %q:\n%s", want, r.stdout)
 			}

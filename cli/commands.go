@@ -130,7 +130,9 @@ func commands(env *Env) []*ucli.Command {
 			Subcommands: append([]*ucli.Command{
 				{
 					Name: "show", Usage: "show an object's properties", ArgsUsage: "ais://BUCKET/OBJECT",
-					Flags: tf(), Action: action(env, 1, 1, objectShow),
+					Flags: withTraceFlags(&ucli.StringFlag{Name: "props",
+						Usage: "the properties to show, comma-separated (name, size, checksum, version, atime, location, mirror.copies, mirror.paths, present), or `all` (the default)"}),
+					Action: action(env, 1, 1, objectShow),
 				},
 				{
 					Name: "rm", Aliases: []string{"delete"}, Usage: "remove objects",

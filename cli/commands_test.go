@@ -411,8 +411,7 @@ func TestCreateRmbRmo(t *testing.T) {
 	})
 }
 
-// aisProps are the properties an AIStore bucket with mirroring answers
-// (miniais refuses mirroring).
+// aisProps are the properties an AIStore bucket answers.
 var aisProps = cluster.DefaultBucketProps(7, time.Unix(0, 1_700_000_000_000_000_000))
 
 func TestBucketProps(t *testing.T) {
@@ -447,15 +446,37 @@ func TestBucketProps(t *testing.T) {
 					t.Errorf("props after set: %+v", p)
 				}
 			}},
-		{name: "set mirroring: refused", args: []string{"bucket", "props", "set", "ais://b", "mirror.copies=2"},
-			want: []sent{head, {"PATCH", "/v1/buckets/b", qAIS, `{"action":"set-bprops","value":{"mirror":{"copies":2}}}`}},
-			code: ExitError, stderr: "not implemented"},
+		// The in-process targets have two mountpaths each.
+		{name: "set mirroring", args: []string{"bucket", "props", "set", "ais://b", "mirror.copies=2"},
+			want:   []sent{head, {"PATCH", "/v1/buckets/b", qAIS, `{"action":"set-bprops","value":{"mirror":{"copies":2}}}`}},
+			stdout: []string{`"mirror.copies" set to 2 (was 1)`, "Updated the properties of ais://b", "Started make-n-copies job "},
+			check: func(t *testing.T, f *fixture) {
+				p := f.nc.Proxy().BMD().Get(cluster.NewBucket("b"))
+				if p.Mirror != (cluster.MirrorConf{Copies: 2, Enabled: true}) || p.Copies() != 2 {
+					t.Errorf("props after set: %+v", p.Mirror)
+				}
+			}},
+		{name: "set more copies than mountpaths", args: []string{"bucket", "props", "set", "ais://b", "mirror.copies=3"},
+			want: []sent{head, {"PATCH", "/v1/buckets/b", qAIS, `{"action":"set-bprops","value":{"mirror":{"copies":3}}}`}},
+			code: ExitError, stderr: "2 available mountpaths",
+			check: func(t *testing.T, f *fixture) {
+				if p := f.nc.Proxy().BMD().Get(cluster.NewBucket("b")); p.Copies() != 1 {
+					t.Errorf("a refused change changed the copies: %+v", p.Mirror)
+				}
+			}},
+		{name: "set copies out of range", args: []string{"bucket", "props", "set", "ais://b", "mirror.copies=33"},
+			want: []sent{head, {"PATCH", "/v1/buckets/b", qAIS, `{"action":"set-bprops","value":{"mirror":{"copies":33}}}`}},
+			code: ExitError, stderr: "must be 1 to 32"},
+		{name: "set mirroring enabled with one copy", args: []string{"bucket", "props", "set", "ais://b", "mirror.enabled=true", "mirror.copies=1"},
+			want: []sent{head, {"PATCH", "/v1/buckets/b", qAIS, `{"action":"set-bprops","value":{"mirror":{"copies":1,"enabled":true}}}`}},
+			code: ExitError, stderr: "contradicts"},
 		// AIStore mirrors: what the CLI sends and shows when the change is taken.
 		{name: "set mirroring on AIStore", args: []string{"bucket", "props", "set", "ais://b", "mirror.copies=2", "access=123"},
-			script: []func(http.ResponseWriter){propsHeader, replyText(200, "")},
+			script: []func(http.ResponseWriter){propsHeader, replyText(200, "J5y5lVxO0")},
 			want: []sent{head, {"PATCH", "/v1/buckets/b", qAIS,
 				`{"action":"set-bprops","value":{"access":"123","mirror":{"copies":2}}}`}},
-			stdout: []string{`"mirror.copies" set to 2 (was 1)`, `"access" set to "123" (was "18446744073709551615")`, "Updated the properties of ais://b"}},
+			stdout: []string{`"mirror.copies" set to 2 (was 1)`, `"access" set to "123" (was "18446744073709551615")`, "Updated the properties of ais://b",
+				"Started make-n-copies job J5y5lVxO0"}},
 		{name: "set an unknown key", args: []string{"bucket", "props", "set", "ais://b", "checksum.kind=md5"}, want: []sent{head},
 			code: ExitUsage, stderr: `unknown bucket property "checksum.kind"`},
 		{name: "set a section", args: []string{"bucket", "props", "set", "ais://b", "checksum=md5"}, want: []sent{head},

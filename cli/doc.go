@@ -17,11 +17,12 @@
 //	ais ls [ais://B[/PREFIX]] [--prefix P] [--props LIST|all] [--name-only] [--limit N] [--nr] [--summary]
 //	ais put FILE|-|DIR ais://B[/OBJ] [--recursive]
 //	ais get ais://B/OBJ [OUT|-] [--yes] [--offset N] [--length N]
-//	ais object show ais://B/OBJ                ais object rm ais://B/OBJ [...]
+//	ais object show ais://B/OBJ [--props all|NAME,...]    ais object rm ais://B/OBJ [...]
 //	ais rmo ais://B/OBJ [...]                  ais rmo ais://B --list A,B | --template T | --prefix P  (a job)
 //	ais bucket cp ais://A ais://B [--prefix P] [--dry-run] [--wait]    ais bucket mv ais://A ais://B [--wait]
 //	ais show job [ID|KIND] [--all] [--json]    ais show rebalance [--all]
 //	ais job wait ID [--timeout D]              ais job stop ID|KIND       ais job start rebalance
+//	ais job start mirror --copies N ais://B    (mirror.copies=N and the make-n-copies job)
 //	ais show cluster [smap|bmd|config [KEY]]   ais config cluster [KEY | KEY=VALUE ... | KEY VALUE ...]
 //	ais storage summary ais://B[/PREFIX]       ais trace show TRACE_ID
 //	ais cluster add-remove-nodes start-maintenance|stop-maintenance|shutdown NODE
@@ -31,7 +32,8 @@
 // config cluster, storage summary) send what AIStore's CLI sends; see
 // shared/aistore-clients.md. Properties and configuration are shown and
 // set by dotted keys ("checksum.type"); "bucket props set" learns each
-// key's type from the bucket's current properties.
+// key's type from the bucket's current properties, and prints the ID of the
+// make-n-copies job a change of mirror.copies starts.
 //
 // Flags may follow the arguments ("ais ls ais://b --prefix x"); "--" ends
 // the flags. The endpoint is --endpoint, else $AIS_ENDPOINT, else

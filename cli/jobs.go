@@ -69,9 +69,11 @@ func jobCommand(env *Env) *ucli.Command {
 				Action: action(env, 1, 1, jobStop),
 			},
 			{
-				Name: "start", Usage: "start a job (miniais starts rebalance only)", ArgsUsage: "rebalance",
-				Flags:  traceFlags(),
-				Action: action(env, 1, 1, jobStart),
+				Name: "start", Usage: "start a job: rebalance, or mirror (make-n-copies) of a bucket with --copies N",
+				ArgsUsage: "rebalance | mirror --copies N ais://BUCKET",
+				Flags: withTraceFlags(&ucli.IntFlag{Name: "copies",
+					Usage: "mirror: the number of copies of each object (mirror.copies; 1 ends mirroring)"}),
+				Action: action(env, 1, 2, jobStart),
 			},
 		},
 	}
@@ -106,6 +108,7 @@ var jobKinds = map[string]string{
 	"rebalance": wire.KindRebalance, "copy-bucket": wire.KindCopyBck, wire.KindCopyBck: wire.KindCopyBck,
 	"rename-bucket": wire.KindMoveBck, wire.KindMoveBck: wire.KindMoveBck,
 	"delete-objects": wire.KindDeleteListRange, wire.KindDeleteListRange: wire.KindDeleteListRange,
+	"mirror": wire.KindMakeNCopies, wire.KindMakeNCopies: wire.KindMakeNCopies,
 }
 
 // isJobID reports whether s has the form of a job or rebalance ID.
@@ -374,18 +377,40 @@ func jobStop(r *runner, c *ucli.Context) error {
 	return nil
 }
 
-// jobStart is "ais job start rebalance".
+// jobStart is "ais job start rebalance" and "ais job start mirror
+// --copies N ais://B" (AIStore's make-n-copies: mirror.copies=N and the job
+// that puts every object on N mountpaths).
 func jobStart(r *runner, c *ucli.Context) error {
 	kind := c.Args().First()
-	if kind != wire.KindRebalance {
-		return usagef("miniais starts %s jobs only, not %q", wire.KindRebalance, kind)
+	switch kind {
+	case wire.KindRebalance:
+		if c.NArg() > 1 || c.IsSet("copies") {
+			return usagef("%s takes no bucket and no --copies", kind)
+		}
+		id, err := r.client.StartJob(r.ctx, kind)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(r.stdout, "Started %s %s\n", kind, id)
+		return nil
+	case "mirror", wire.KindMakeNCopies:
+		if c.NArg() != 2 || !c.IsSet("copies") {
+			return usagef("%s needs a bucket and --copies N", kind)
+		}
+		bck, err := bucketArg(c.Args().Get(1))
+		if err != nil {
+			return err
+		}
+		r.setAttrs(attribute.String("ais.bucket", bck.String()))
+		id, err := r.client.MakeNCopies(r.ctx, bck, c.Int("copies"))
+		if err != nil {
+			return err
+		}
+		r.setAttrs(attribute.String("ais.job_id", id))
+		fmt.Fprintf(r.stdout, "Mirroring %s with %d copies: job %s (see 'ais show job %s')\n", bck, c.Int("copies"), id, id)
+		return nil
 	}
-	id, err := r.client.StartJob(r.ctx, kind)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(r.stdout, "Started %s %s\n", kind, id)
-	return nil
+	return usagef("miniais starts %s and mirror jobs only, not %q", wire.KindRebalance, kind)
 }
 
 // twoBuckets parses the SRC and DST arguments of "bucket cp|mv".

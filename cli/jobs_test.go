@@ -115,13 +115,38 @@ func TestJobCommands(t *testing.T) {
 		t.Errorf("show rebalance with none running:\n%s", r.stdout)
 	}
 
+	// ais job start mirror: the in-process targets have two mountpaths.
+	r = h.must("job", "start", "mirror", "--copies", "2", "ais://jsrc")
+	mirrorID := jobOf(r)
+	if !strings.Contains(r.stdout, "Mirroring ais://jsrc with 2 copies") {
+		t.Errorf("job start mirror: %q", r.stdout)
+	}
+	if r := h.must("job", "wait", mirrorID, "--refresh", "10ms"); !strings.Contains(r.stdout, "finished: 20 objects") {
+		t.Errorf("job wait (mirror): %q", r.stdout)
+	}
+	if r := h.must("show", "job", "mirror", "--all"); !strings.Contains(r.stdout, mirrorID) || !strings.Contains(r.stdout, wire.KindMakeNCopies) {
+		t.Errorf("show job mirror --all:\n%s", r.stdout)
+	}
+	if p, err := c.HeadBucket(ctx, src); err != nil || p.Copies() != 2 {
+		t.Errorf("after job start mirror: %+v, %v", p, err)
+	}
+	if r := h.must("object", "show", "ais://jsrc/o-1", "--props", "mirror.copies"); !strings.Contains(r.stdout, "mirror.copies  2") || strings.Contains(r.stdout, "size") {
+		t.Errorf("object show --props mirror.copies:\n%s", r.stdout)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
 		{[]string{"job", "wait", "nope"}, ExitUsage, "not a job ID"},
-		{[]string{"job", "start", "lru"}, ExitUsage, "rebalance jobs only"},
+		{[]string{"job", "start", "lru"}, ExitUsage, "rebalance and mirror jobs only"},
+		{[]string{"job", "start", "mirror", "ais://jsrc"}, ExitUsage, "needs a bucket and --copies N"},
+		{[]string{"job", "start", "mirror", "--copies", "2"}, ExitUsage, "needs a bucket and --copies N"},
+		{[]string{"job", "start", "rebalance", "ais://jsrc"}, ExitUsage, "takes no bucket"},
+		{[]string{"job", "start", "mirror", "--copies", "3", "ais://jsrc"}, ExitError, "2 available mountpaths"},
+		{[]string{"job", "start", "mirror", "--copies", "0", "ais://jsrc"}, ExitError, "must be 1 to 32"},
+		{[]string{"object", "show", "ais://jsrc/o-1", "--props", "nosuch"}, ExitUsage, `unknown object property "nosuch"`},
 		{[]string{"show", "job", "bogus!"}, ExitUsage, "neither a job ID nor a job kind"},
 		{[]string{"bucket", "cp", "ais://jsrc", "ais://jsrc"}, ExitUsage, "same bucket"},
 		{[]string{"bucket", "mv", "ais://jsrc", "ais://jmoved"}, ExitError, "already exists"},

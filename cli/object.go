@@ -8,6 +8,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -301,25 +303,49 @@ func copyVerified(w io.Writer, rc io.Reader, a *api.ObjectAttrs, opts api.GetOpt
 	return n, nil
 }
 
+// objectShow is "ais object show ais://B/O [--props all|NAME,...]": the
+// object's properties (HEAD), all of them or those named.
 func objectShow(r *runner, c *ucli.Context) error {
 	bck, obj, err := objectArg(c.Args().First())
 	if err != nil {
 		return err
+	}
+	var only []string
+	if p := strings.TrimSpace(c.String("props")); p != "" && p != "all" {
+		for _, name := range strings.Split(p, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				only = append(only, name)
+			}
+		}
 	}
 	r.setAttrs(objectAttrs(bck, obj, -1)...)
 	a, err := r.client.HeadObject(r.ctx, bck, obj)
 	if err != nil {
 		return err
 	}
+	rows := []struct{ name, value string }{
+		{"name", a.Bucket.String() + "/" + a.Name},
+		{"size", fmt.Sprintf("%s (%d bytes)", HumanSize(a.Size), a.Size)},
+		{"checksum", dash(checksumString(a.Checksum))},
+		{"version", dash(a.Version)},
+		{"atime", formatAtime(a.Atime)},
+		{"location", dash(a.Location)},
+		{"mirror.copies", dash(strconv.Itoa(a.Copies))},
+		{"mirror.paths", dash(strings.Join(a.Paths, ", "))},
+		{"present", strconv.FormatBool(a.Present)},
+	}
+	for _, name := range only {
+		if !slices.ContainsFunc(rows, func(row struct{ name, value string }) bool { return row.name == name }) {
+			return usagef("unknown object property %q (one of name, size, checksum, version, atime, location, mirror.copies, mirror.paths, present, or all)", name)
+		}
+	}
 	tw := newTable(r.stdout)
 	fmt.Fprintln(tw, "PROPERTY\tVALUE")
-	fmt.Fprintf(tw, "name\t%s/%s\n", a.Bucket, a.Name)
-	fmt.Fprintf(tw, "size\t%s (%d bytes)\n", HumanSize(a.Size), a.Size)
-	fmt.Fprintf(tw, "checksum\t%s\n", dash(checksumString(a.Checksum)))
-	fmt.Fprintf(tw, "version\t%s\n", dash(a.Version))
-	fmt.Fprintf(tw, "atime\t%s\n", formatAtime(a.Atime))
-	fmt.Fprintf(tw, "location\t%s\n", dash(a.Location))
-	fmt.Fprintf(tw, "present\t%t\n", a.Present)
+	for _, row := range rows {
+		if len(only) == 0 || slices.Contains(only, row.name) {
+			fmt.Fprintf(tw, "%s\t%s\n", row.name, row.value)
+		}
+	}
 	return tw.Flush()
 }
 

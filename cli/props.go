@@ -12,6 +12,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 	"go.opentelemetry.io/otel/attribute"
+
+	"miniais/api/wire"
 )
 
 // Properties and configuration are shown flattened: each leaf of the JSON
@@ -292,14 +294,26 @@ func bucketPropsSet(r *runner, c *ucli.Context) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	if err := r.client.SetBucketProps(r.ctx, bck, partial); err != nil {
+	id, err := r.client.UpdateBucketProps(r.ctx, bck, partial)
+	if err != nil {
 		return err
 	}
 	for i, s := range sets {
 		fmt.Fprintf(r.stdout, "%q set to %s (was %s)\n", s.key, quoteValue(s.val), quoteValue(was[i]))
 	}
 	fmt.Fprintf(r.stdout, "Updated the properties of %s\n", bck)
+	printCopiesJob(r, id)
 	return nil
+}
+
+// printCopiesJob tells of the make-n-copies job a change of bucket
+// properties started (id "" for none).
+func printCopiesJob(r *runner, id string) {
+	if id == "" {
+		return
+	}
+	r.setAttrs(attribute.String("ais.job_id", id))
+	fmt.Fprintf(r.stdout, "Started %s job %s (see 'ais show job %s')\n", wire.KindMakeNCopies, id, id)
 }
 
 func bucketPropsReset(r *runner, c *ucli.Context) error {
@@ -308,9 +322,11 @@ func bucketPropsReset(r *runner, c *ucli.Context) error {
 		return err
 	}
 	r.setAttrs(attribute.String("ais.bucket", bck.String()))
-	if err := r.client.ResetBucketProps(r.ctx, bck); err != nil {
+	id, err := r.client.ResetBucketProps(r.ctx, bck)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(r.stdout, "Reset the properties of %s to the defaults\n", bck)
+	printCopiesJob(r, id)
 	return nil
 }

@@ -56,18 +56,27 @@ func (s *Store) copiesOf(bck cluster.Bucket) int {
 	return max(s.copies(bck), 1)
 }
 
-// replicate makes the work files of the copies of object uname (of bck)
-// other than the one received at src on primary: a copy of src's first
-// size bytes on each of the next mountpaths of the object's ranking, with
-// its writeback started. It returns none for a bucket of one copy. A
-// mountpath that fails while its copy is made is disabled (ioFault) and
-// the ranking taken again. On error nothing is left behind.
-func (s *Store) replicate(ctx context.Context, bck cluster.Bucket, uname string, primary *Mountpath, src *os.File, size int64) ([]replica, error) {
-	n := s.copiesOf(bck)
-	if n <= 1 {
-		return nil, nil
+// replicate brings reps, the work files of the copies of object uname (of
+// bck) other than the one received at src on primary, to the bucket's
+// number of copies (at most one per available mountpath): it makes the
+// missing ones, each a copy of src's first size bytes on the next
+// mountpath of the object's ranking with its writeback started, and drops
+// the extra ones. Put and a Writer's Commit call it before they take the
+// name's lock, and commit calls it again under the lock, so that a change
+// of the number of copies meanwhile is never missed (a make-n-copies pass
+// that went by reads it under the lock too). A mountpath that fails while
+// its copy is made is disabled (ioFault) and the ranking taken again. The
+// caller owns the replicas returned, on error too (dropReplicas).
+func (s *Store) replicate(ctx context.Context, bck cluster.Bucket, uname string, primary *Mountpath, src *os.File, size int64, reps []replica) ([]replica, error) {
+	n := min(s.copiesOf(bck), max(len(s.mps.Available()), 1))
+	for len(reps) > max(n-1, 0) { // fewer copies now
+		s.dropWork(reps[len(reps)-1].f)
+		reps = reps[:len(reps)-1]
 	}
-	var reps []replica
+	if len(reps) >= n-1 {
+		return reps, nil
+	}
+	made := len(reps)
 	for attempt := 0; attempt <= len(s.mps.List()); attempt++ {
 		retry := false
 		for _, mp := range s.mps.SelectN(uname, n+1, nil) {
@@ -88,8 +97,7 @@ func (s *Store) replicate(ctx context.Context, bck cluster.Bucket, uname string,
 					retry = true // mp is disabled now: rank again
 					break
 				}
-				s.dropReplicas(reps)
-				return nil, err
+				return reps, err
 			}
 			reps = append(reps, replica{mp: mp, f: f})
 		}
@@ -97,7 +105,7 @@ func (s *Store) replicate(ctx context.Context, bck cluster.Bucket, uname string,
 			break
 		}
 	}
-	for _, r := range reps {
+	for _, r := range reps[made:] {
 		s.startWriteback(r.f)
 	}
 	return reps, nil
@@ -209,17 +217,19 @@ func (s *Store) place(mp *Mountpath, bck cluster.Bucket, name string) (int64, er
 		return -1, nil // not one of ours (a stray file)
 	}
 	uname := bck.Uname(name)
-	n := s.copiesOf(bck)
-	var buf [8]*Mountpath
-	want := s.mps.SelectN(uname, n, buf[:0])
-	if len(want) == 0 {
-		return -1, nil
-	}
 	s.bckMu.RLock()
 	defer s.bckMu.RUnlock()
 	lk := s.stripe(uname)
 	lk.Lock()
 	defer lk.Unlock()
+	// The number of copies and the ranking are read under the lock, like
+	// commit's: a write that straddles a change is placed by one or the
+	// other.
+	var buf [8]*Mountpath
+	want := s.mps.SelectN(uname, s.copiesOf(bck), buf[:0])
+	if len(want) == 0 {
+		return -1, nil
+	}
 
 	var found []copyState
 	var newest *copyState

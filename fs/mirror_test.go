@@ -326,3 +326,41 @@ func TestMirrorConflict(t *testing.T) {
 	}
 	assertNoWorkFiles(t, s)
 }
+
+// TestCommitRechecksCopies: a write whose copies were made for one number
+// of copies commits with the number current under the object's lock (a
+// make-n-copies pass may have gone by meanwhile).
+func TestCommitRechecksCopies(t *testing.T) {
+	var n atomic.Int64
+	s := newStore(t, 3, withCopies(&n))
+	bck := newBucket(t, s, "m")
+	ctx := context.Background()
+	for _, tc := range []struct{ before, at int64 }{{1, 3}, {3, 2}, {2, 1}} {
+		name := "o" + strconv.FormatInt(tc.before, 10) + strconv.FormatInt(tc.at, 10)
+		data := randBytes(5000, uint64(tc.at))
+		n.Store(tc.before)
+		uname := bck.Uname(name)
+		mp := s.Mountpaths().Select(uname)
+		tmp, err := s.createTemp(mp, putPrefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tmp.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		reps, err := s.replicate(ctx, bck, uname, mp, tmp, int64(len(data)), nil)
+		if err != nil || len(reps) != int(tc.before)-1 {
+			t.Fatalf("replicate: %d, %v", len(reps), err)
+		}
+		n.Store(tc.at)
+		a := ObjectAttrs{Bucket: bck, Name: name, Size: int64(len(data)), Checksum: cluster.Checksum{Type: "xxhash2", Value: xxh(data)}}
+		_, reps, err = s.commit(ctx, mp, uname, tmp, reps, &a, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp.Close()
+		s.dropReplicas(reps)
+		assertPlaced(t, s, bck, name, int(tc.at), data, "1")
+	}
+	assertNoWorkFiles(t, s)
+}

@@ -137,15 +137,16 @@ func (s *Store) Put(ctx context.Context, bck cluster.Bucket, name string, r io.R
 	}
 	hashes.setETag(&attrs)
 	s.startWriteback(tmp)
-	reps, err := s.replicate(ctx, bck, uname, mp, tmp, size)
+	reps, err := s.replicate(ctx, bck, uname, mp, tmp, size, nil)
+	defer func() { s.dropReplicas(reps) }()
 	if err != nil {
 		return ObjectAttrs{}, err
 	}
-	defer s.dropReplicas(reps)
 	if err := ctx.Err(); err != nil {
 		return ObjectAttrs{}, err
 	}
-	parent, err := s.commit(mp, uname, tmp, reps, &attrs, opts.IfAbsent)
+	var parent string
+	parent, reps, err = s.commit(ctx, mp, uname, tmp, reps, &attrs, opts.IfAbsent)
 	if err != nil {
 		return ObjectAttrs{}, err
 	}
@@ -222,13 +223,17 @@ func (s *Store) copyBody(ctx context.Context, r io.Reader, size, maxSize int64, 
 // lock and the name's stripe lock; copies on other mountpaths are removed.
 // It returns the directory to flush (with the file) before acknowledging,
 // and sets each replica's.
-func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, reps []replica, a *ObjectAttrs, ifAbsent bool) (string, error) {
+func (s *Store) commit(ctx context.Context, mp *Mountpath, uname string, tmp *os.File, reps []replica, a *ObjectAttrs, ifAbsent bool) (string, []replica, error) {
 	bck, name := a.Bucket, a.Name
 	s.bckMu.RLock()
 	defer s.bckMu.RUnlock()
 	lk := s.stripe(uname)
 	lk.Lock()
 	defer lk.Unlock()
+	reps, err := s.replicate(ctx, bck, uname, mp, tmp, a.Size, reps) // the number of copies may have changed
+	if err != nil {
+		return "", reps, err
+	}
 
 	for i := -1; i < len(reps); i++ {
 		on := mp
@@ -238,36 +243,36 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, reps []replica
 		if !isDir(objectsDir(on, bck)) {
 			// A mountpath added after the bucket was created.
 			if s.bucketMountpath(bck, nil) == nil {
-				return "", cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
+				return "", reps, cluster.Errorf(cluster.ErrNotFound, "bucket %s", bck)
 			}
 			if err := os.MkdirAll(objectsDir(on, bck), 0o755); err != nil {
-				return "", fmt.Errorf("fs: %w", err)
+				return "", reps, fmt.Errorf("fs: %w", err)
 			}
 		}
 		if len(reps) > 0 {
 			// A conflict on one copy must fail the write before any is renamed.
 			if err := checkConflict(objectPath(on, bck, name), objectsDir(on, bck)); err != nil {
-				return "", err
+				return "", reps, err
 			}
 		}
 	}
 	prev, exists, others := s.previous(bck, name, mp, reps)
 	if ifAbsent && exists {
-		return "", cluster.Errorf(cluster.ErrExists, "object %s/%s exists", bck, name)
+		return "", reps, cluster.Errorf(cluster.ErrExists, "object %s/%s exists", bck, name)
 	}
 	a.Version = cluster.FormatVersion(prev + 1)
 	meta := encodeMeta(make([]byte, 0, 128), a)
 	if len(meta) > MaxMetaSize {
-		return "", cluster.Errorf(cluster.ErrTooLarge, "metadata of %d bytes exceeds %d (too many custom pairs)", len(meta), MaxMetaSize)
+		return "", reps, cluster.Errorf(cluster.ErrTooLarge, "metadata of %d bytes exceeds %d (too many custom pairs)", len(meta), MaxMetaSize)
 	}
 	parent, err := s.renameCommitted(mp, tmp, bck, name, meta)
 	if err != nil {
-		return "", err
+		return "", reps, err
 	}
 	for i := range reps {
 		r := &reps[i]
 		if r.parent, err = s.renameCommitted(r.mp, r.f, bck, name, meta); err != nil {
-			return "", err
+			return "", reps, err
 		}
 	}
 	for _, o := range others {
@@ -275,7 +280,7 @@ func (s *Store) commit(mp *Mountpath, uname string, tmp *os.File, reps []replica
 			s.log.Warn("fs: remove misplaced copy", "mountpath", o.Path, "object", name, "err", err)
 		}
 	}
-	return parent, nil
+	return parent, reps, nil
 }
 
 // renameCommitted gives the work file f on mp the encoded metadata meta and

@@ -239,15 +239,16 @@ func (w *Writer) Commit(ctx context.Context, opts CommitOptions) (attrs ObjectAt
 		Parts:     opts.Parts,
 	}
 	w.s.startWriteback(w.f)
-	reps, err := w.s.replicate(ctx, w.bck, w.uname, w.mp, w.f, w.size)
+	reps, err := w.s.replicate(ctx, w.bck, w.uname, w.mp, w.f, w.size, nil)
+	defer func() { w.s.dropReplicas(reps) }()
 	if err != nil {
 		return ObjectAttrs{}, err
 	}
-	defer w.s.dropReplicas(reps)
 	if err := ctx.Err(); err != nil {
 		return ObjectAttrs{}, err
 	}
-	parent, err := w.s.commit(w.mp, w.uname, w.f, reps, &attrs, opts.IfAbsent)
+	var parent string
+	parent, reps, err = w.s.commit(ctx, w.mp, w.uname, w.f, reps, &attrs, opts.IfAbsent)
 	if err != nil {
 		return ObjectAttrs{}, err
 	}

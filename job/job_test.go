@@ -252,6 +252,8 @@ func TestSpecValidate(t *testing.T) {
 		{"copy onto itself", Spec{ID: id, Kind: wire.KindCopyBck, Bck: a, Dst: a}, false},
 		{"move without a destination", Spec{ID: id, Kind: wire.KindMoveBck, Bck: a}, false},
 		{"rebalance", Spec{ID: RebalanceID(7), Kind: wire.KindRebalance}, true},
+		{"make-n-copies", Spec{ID: id, Kind: wire.KindMakeNCopies, Bck: a, BMDVersion: 3}, true},
+		{"make-n-copies without a bucket", Spec{ID: id, Kind: wire.KindMakeNCopies}, false},
 		{"bad ID", Spec{ID: "short", Kind: wire.KindRebalance}, false},
 		{"unknown kind", Spec{ID: id, Kind: "lru", Bck: a}, false},
 	}

@@ -27,7 +27,8 @@ type Spec struct {
 	// DryRun makes a copy count what it would copy and write nothing.
 	DryRun bool `json:"dry_run,omitempty"`
 	// BMDVersion is the bucket metadata version the job needs (the one
-	// that created the destination).
+	// that created the destination, or that changed a make-n-copies
+	// bucket's number of copies).
 	BMDVersion int64 `json:"bmd,omitempty"`
 }
 
@@ -86,6 +87,8 @@ func (s *Spec) Validate() error {
 				return err
 			}
 		}
+		return s.Bck.Validate()
+	case wire.KindMakeNCopies:
 		return s.Bck.Validate()
 	case wire.KindCopyBck, wire.KindMoveBck:
 		if err := s.Bck.Validate(); err != nil {

@@ -90,14 +90,16 @@ func (p *Proxy) headBucket(w http.ResponseWriter, r *http.Request, rt server.Rou
 	return nil
 }
 
-// postBucket serves POST /v1/buckets/B: create-bck, and the jobs copy-bck
-// and move-bck (jobhttp.go; AIStore's other POST actions are refused by
-// CheckAction).
+// postBucket serves POST /v1/buckets/B: create-bck, the jobs copy-bck
+// and move-bck (jobhttp.go) and make-n-copies (bprops.go; AIStore's other
+// POST actions are refused by CheckAction).
 func (p *Proxy) postBucket(w http.ResponseWriter, r *http.Request, rt server.Route) error {
-	msg, err := server.ReadActionFor(r, wire.ActCreateBck, wire.ActCopyBck, wire.ActMoveBck)
+	msg, err := server.ReadActionFor(r, wire.ActCreateBck, wire.ActCopyBck, wire.ActMoveBck, wire.ActMakeNCopies)
 	switch {
 	case err != nil:
 		return err
+	case msg.Action == wire.ActMakeNCopies:
+		return p.makeNCopies(w, r, rt.Bucket, msg)
 	case msg.Action == wire.ActCopyBck:
 		return p.copyBucket(w, r, rt.Bucket, msg)
 	case msg.Action == wire.ActMoveBck:
@@ -105,7 +107,7 @@ func (p *Proxy) postBucket(w http.ResponseWriter, r *http.Request, rt server.Rou
 	case r.URL.Query().Has(wire.QparamBckTo):
 		return cluster.Errorf(cluster.ErrBadRequest, "%s takes no %s", msg.Action, wire.QparamBckTo)
 	}
-	return p.createBucket(r.Context(), rt.Bucket)
+	return p.createBucket(r.Context(), rt.Bucket, msg.Value)
 }
 
 // putBucket serves PUT /v1/buckets/B, where AIStore takes the archive
@@ -132,7 +134,13 @@ func (p *Proxy) deleteBucket(w http.ResponseWriter, r *http.Request, rt server.R
 	return p.destroyBucket(r.Context(), rt.Bucket)
 }
 
-func (p *Proxy) createBucket(ctx context.Context, bck cluster.Bucket) error {
+// createBucket creates bck with the cluster configuration's default
+// properties, changed by the partial properties of the create-bck value
+// when it has any ("ais bucket create --props"; the rules of set-bprops,
+// mergeBucketProps, and with more than one copy every target that is up
+// must have that many available mountpaths). The bucket is empty: no
+// make-n-copies job is needed.
+func (p *Proxy) createBucket(ctx context.Context, bck cluster.Bucket, value json.RawMessage) error {
 	if p.bmd.Load().Get(bck) != nil {
 		return cluster.Errorf(cluster.ErrExists, "bucket %s already exists", bck)
 	}
@@ -140,6 +148,17 @@ func (p *Proxy) createBucket(ctx context.Context, bck cluster.Bucket) error {
 	// The cluster config's defaults; AIStore's bucket ID: the top bit and
 	// the bucket metadata version that adds the bucket.
 	props := p.clusterConfig().BucketProps(cluster.AISBucketID(p.bmd.Load().Version+1), now)
+	if len(value) > 0 && !zeroJSON(value) {
+		var err error
+		if props, err = mergeBucketProps(props, value); err != nil {
+			return fmt.Errorf("%s %s: %w", wire.ActCreateBck, bck, err)
+		}
+		if n := props.Copies(); n > 1 {
+			if err := p.checkMountpaths(ctx, p.smap.Load().ActiveTargets(), n); err != nil {
+				return fmt.Errorf("%s %s: %w", wire.ActCreateBck, bck, err)
+			}
+		}
+	}
 	txn := cluster.Txn{ID: newUUID(), Action: cluster.TxnCreateBucket, Bucket: bck, Props: props}
 	return p.runTxn(ctx, &txn, func(bmd *cluster.BMD) error {
 		if bmd.Get(bck) != nil {

@@ -133,25 +133,44 @@ func (p *Proxy) sysInfo(ctx context.Context) wire.ClusterSysInfo {
 
 // nodeStatus asks node n for its node_status.
 func (p *Proxy) nodeStatus(ctx context.Context, n *cluster.Node) (*wire.NodeStatus, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.URL()+wire.PathDaemon+"?"+wire.QparamWhat+"="+wire.WhatNodeStatus, nil)
-	if err != nil {
+	var ns wire.NodeStatus
+	if err := p.daemonQuery(ctx, n, wire.WhatNodeStatus, &ns); err != nil {
 		return nil, err
+	}
+	return &ns, nil
+}
+
+// mountpaths asks target n for its mountpaths (what=mountpaths, the query
+// the proxy relays for "ais storage mountpath show").
+func (p *Proxy) mountpaths(ctx context.Context, n *cluster.Node) (*wire.MountpathList, error) {
+	var ml wire.MountpathList
+	if err := p.daemonQuery(ctx, n, wire.WhatMountpaths, &ml); err != nil {
+		return nil, err
+	}
+	return &ml, nil
+}
+
+// daemonQuery asks node n for GET /v1/daemon?what=what and decodes the
+// JSON reply into v.
+func (p *Proxy) daemonQuery(ctx context.Context, n *cluster.Node, what string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.URL()+wire.PathDaemon+"?"+wire.QparamWhat+"="+what, nil)
+	if err != nil {
+		return err
 	}
 	req.Header.Set(wire.HdrCallerName, p.cfg.ID)
 	resp, err := p.rev.client(p).Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, fmt.Errorf("node_status of %s: %s", n.ID, resp.Status)
+		return fmt.Errorf("%s of %s: %s", what, n.ID, resp.Status)
 	}
-	var ns wire.NodeStatus
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&ns); err != nil {
-		return nil, fmt.Errorf("node_status of %s: %w", n.ID, err)
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(v); err != nil {
+		return fmt.Errorf("%s of %s: %w", what, n.ID, err)
 	}
-	return &ns, nil
+	return nil
 }
 
 // setClusterConfig serves PUT /v1/cluster/set-config?KEY=VALUE...

@@ -24,7 +24,8 @@ import (
 
 // # Jobs
 //
-// The proxy starts a job (delete-listrange, copy-bck, move-bck) by
+// The proxy starts a job (delete-listrange, copy-bck, move-bck,
+// make-n-copies) by
 // registering it, opening its root span ("job KIND", a child of the
 // client's request span, ended when the job ends) and sending its spec to
 // every target (transport.KindJobStart, under that span): each runs its
@@ -186,16 +187,10 @@ func (p *Proxy) startJob(rctx context.Context, spec *job.Spec, finalize func(con
 		return nil, err
 	}
 	smap := p.smap.Load()
-	targets := smap.TargetList()
-	if len(targets) == 0 {
+	targets, err := jobTargets(smap, spec.Kind)
+	if err != nil {
 		pj.mu.Unlock()
-		return nil, cluster.Errorf(cluster.ErrUnavailable, "%s: no targets in the cluster", spec.Kind)
-	}
-	for _, t := range targets {
-		if t.Down() {
-			pj.mu.Unlock()
-			return nil, cluster.Errorf(cluster.ErrUnavailable, "%s: target %s is down", spec.Kind, t.ID)
-		}
+		return nil, err
 	}
 	ctx, span := p.tracer.Start(context.WithoutCancel(rctx), "job "+spec.Kind, trace.WithAttributes(jobSpanAttrs(spec)...))
 	cj := &clusterJob{
@@ -230,6 +225,22 @@ func (p *Proxy) startJob(rctx context.Context, spec *job.Spec, finalize func(con
 		p.endJobSpan(cj)
 	}
 	return cj, nil
+}
+
+// jobTargets returns the targets of smap that run a share of a job of
+// kind: all of them, which must be up (an error wrapping
+// cluster.ErrUnavailable otherwise).
+func jobTargets(smap *cluster.Map, kind string) ([]*cluster.Node, error) {
+	targets := smap.TargetList()
+	if len(targets) == 0 {
+		return nil, cluster.Errorf(cluster.ErrUnavailable, "%s: no targets in the cluster", kind)
+	}
+	for _, t := range targets {
+		if t.Down() {
+			return nil, cluster.Errorf(cluster.ErrUnavailable, "%s: target %s is down", kind, t.ID)
+		}
+	}
+	return targets, nil
 }
 
 // The rounds of a job start (transport.KindJobStart's Opaque).

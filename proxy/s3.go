@@ -748,7 +748,7 @@ func (p *Proxy) s3CreateBucket(sr *s3Request) error {
 	if p.bmd.Load().Get(sr.bck) != nil {
 		return s3.Errorf(s3.CodeBucketAlreadyOwnedByYou, "your previous request to create the named bucket succeeded and you already own it")
 	}
-	if err := p.createBucket(sr.r.Context(), sr.bck); err != nil {
+	if err := p.createBucket(sr.r.Context(), sr.bck, nil); err != nil {
 		return err
 	}
 	sr.w.Header().Set("Location", "/"+sr.Bucket)

@@ -31,6 +31,9 @@ import (
 //
 //   - delete-listrange deletes the listed names, or the names under the
 //     template's prefix that match it, from its own disks;
+//   - make-n-copies puts each object of the bucket on exactly its number
+//     of copies (runMirror: fs.Store.Resilver of the bucket, no batch
+//     spans);
 //   - copy-bck and move-bck store each object into the destination bucket:
 //     on its own disks when it owns the name there, else by streaming it to
 //     the owner (transport.KindJobObject), which stores it with a work file
@@ -205,6 +208,11 @@ func (t *Target) checkJobBuckets(ctx context.Context, spec *job.Spec) error {
 	if bmd.Get(spec.Bck) == nil {
 		return cluster.Errorf(cluster.ErrNotFound, "target %s: bucket %s does not exist", t.cfg.ID, spec.Bck)
 	}
+	if spec.Kind == wire.KindMakeNCopies && bmd.Version < spec.BMDVersion {
+		// Placing by older mirror properties would undo the change.
+		return cluster.Errorf(cluster.ErrUnavailable, "target %s: the bucket metadata v%d that changed the copies of %s has not arrived (it holds v%d)",
+			t.cfg.ID, spec.BMDVersion, spec.Bck, bmd.Version)
+	}
 	if spec.Dst.Name != "" && !spec.DryRun && bmd.Get(spec.Dst) == nil {
 		return cluster.Errorf(cluster.ErrUnavailable, "target %s: bucket %s is not in its bucket metadata v%d (need v%d)",
 			t.cfg.ID, spec.Dst, bmd.Version, spec.BMDVersion)
@@ -250,6 +258,8 @@ func (t *Target) runShare(ctx context.Context, j *job.Job, spec *job.Spec) {
 		err = t.runDelete(ctx, j, spec)
 	case wire.KindCopyBck, wire.KindMoveBck:
 		err = t.runCopy(ctx, j, spec)
+	case wire.KindMakeNCopies:
+		err = t.runMirror(ctx, j, spec)
 	default:
 		err = cluster.Errorf(cluster.ErrNotImplemented, "job kind %q", spec.Kind)
 	}
@@ -431,6 +441,22 @@ func (t *Target) runDelete(ctx context.Context, j *job.Job, spec *job.Spec) erro
 		return err
 	}
 	return failed.orNil()
+}
+
+// runMirror is a make-n-copies share: every object of the bucket on this
+// target's disks goes on exactly as many mountpaths as the bucket's mirror
+// properties ask for, in the bucket metadata the job was started with or a
+// newer one (fs.Store.Resilver of the bucket: missing copies are made,
+// extra ones removed). Each object that needed a copy counts in the
+// share's stats with the bytes copied. A failed placing aborts the share
+// with the first error once every other object has been placed.
+func (t *Target) runMirror(ctx context.Context, j *job.Job, spec *job.Spec) error {
+	if t.bmd.Load().Get(spec.Bck) == nil {
+		return cluster.Errorf(cluster.ErrNotFound, "bucket %s does not exist", spec.Bck)
+	}
+	// The work on each object is untraced: the share's span carries the
+	// totals (endShare).
+	return t.store.Resilver(tracing.Unsampled(ctx), &spec.Bck, func(size int64) { j.Stats.AddLoc(size) })
 }
 
 // fatalError marks an error that ends a share at once (aborted).

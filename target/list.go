@@ -159,7 +159,7 @@ func (t *Target) entry(a *fs.ObjectAttrs, lp listProps) *wire.LsoEntry {
 		e.Version = a.Version
 	}
 	if lp.copies {
-		e.Copies = 1
+		e.Copies = int16(max(a.Copies, 1)) // the mountpaths List found it on
 	}
 	if lp.location {
 		e.Location = location(t.cfg.ID, a.Mountpath)

@@ -32,8 +32,10 @@ import (
 // then leaves. A newer resilver supersedes a running one and finishes its
 // work. A mountpath that fails I/O is disabled by fs on its own; the
 // health loop below also checks every mountpath every fshcInterval (a
-// directory removed under the target is only seen so). The set is not
-// persisted: a restart uses the command line's mountpaths.
+// directory removed under the target is only seen so). Either way fs tells
+// the target (faulted), which starts a resilver: a mirrored bucket's
+// objects get back to their number of copies on the mountpaths left. The
+// set is not persisted: a restart uses the command line's mountpaths.
 
 // fshcInterval is how often every mountpath's health is checked.
 const fshcInterval = time.Second
@@ -162,6 +164,19 @@ func (t *Target) resilver(ctx context.Context, j *job.Job) {
 	}
 	j.Finish(nil)
 	t.log.InfoContext(ctx, "resilver finished", "job", j.ID(), "objects", stats.LocObjs)
+}
+
+// faulted is fs's OnFault: mountpath path failed its health check and was
+// disabled. A resilver job starts in the background (fs may call this
+// holding an object's lock, so nothing here waits or calls the store): it
+// brings the objects of mirrored buckets back to their number of copies
+// on the mountpaths left, and the others to their HRW mountpaths.
+func (t *Target) faulted(path string) {
+	t.bg.Go(func(ctx context.Context) {
+		if _, err := t.startResilver(ctx, "mountpath fault "+path); err != nil {
+			t.log.ErrorContext(ctx, "cannot start a resilver after a mountpath fault", "mountpath", path, "err", err)
+		}
+	})
 }
 
 // fshc checks the health of every mountpath every fshcInterval until ctx

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -139,7 +140,8 @@ func (t *Target) headObject(w http.ResponseWriter, r *http.Request, rt server.Ro
 	if err := server.CheckOperation(r); err != nil {
 		return err
 	}
-	if _, err := t.bucketProps(rt.Bucket); err != nil {
+	props, err := t.bucketProps(rt.Bucket)
+	if err != nil {
 		return err
 	}
 	attrs, err := t.store.Head(r.Context(), rt.Bucket, rt.Object)
@@ -168,6 +170,14 @@ func (t *Target) headObject(w http.ResponseWriter, r *http.Request, rt server.Ro
 	h.Set(wire.HdrBucketProvider, rt.Bucket.Provider)
 	h.Set(wire.HdrPresent, "true")
 	h.Set(wire.HdrLocation, location(t.cfg.ID, attrs.Mountpath))
+	paths := []string{attrs.Mountpath}
+	if props.Copies() > 1 {
+		if paths, err = t.store.Copies(r.Context(), rt.Bucket, rt.Object); err != nil {
+			return err // deleted since the Head
+		}
+	}
+	h.Set(wire.HdrMirrorCopies, strconv.Itoa(len(paths)))
+	h.Set(wire.HdrMirrorPaths, strings.Join(paths, ","))
 	w.WriteHeader(http.StatusOK)
 	return nil
 }

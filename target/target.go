@@ -174,13 +174,31 @@ func New(cfg Config) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
 	}
-	var t *Target // the store's Busy asks it, once made
+	var t *Target // the store's Busy, Copies and OnFault ask it, once made
 	store, err := fs.NewStore(fs.Config{
-		Mountpaths:     mps,
-		Fsync:          cfg.Fsync,
-		MetaCacheSize:  cfg.MetaCacheSize,
-		TrashRate:      cfg.TrashRate,
-		Busy:           func() bool { return t != nil && t.foregroundBusy() },
+		Mountpaths:    mps,
+		Fsync:         cfg.Fsync,
+		MetaCacheSize: cfg.MetaCacheSize,
+		TrashRate:     cfg.TrashRate,
+		Busy:          func() bool { return t != nil && t.foregroundBusy() },
+		// The number of copies a bucket's objects have is in the BMD the
+		// target holds: a write made after a push of new mirror
+		// properties makes the new number (make-n-copies does the rest).
+		Copies: func(bck cluster.Bucket) int {
+			if t == nil {
+				return 1
+			}
+			bmd := t.bmd.Load()
+			if bmd == nil {
+				return 1
+			}
+			return bmd.Get(bck).Copies()
+		},
+		OnFault: func(path string) {
+			if t != nil {
+				t.faulted(path)
+			}
+		},
 		TracerProvider: cfg.Tracing.TracerProvider(),
 		Logger:         cfg.Logger,
 	})

@@ -119,6 +119,7 @@ var surfaceExamples = map[string]example{
 	// Implemented jobs (jobs_test.go has the flows).
 	"query:bck_to":            func(e *surfaceEnv) (int, string) { return e.surfaceBucketCopy("surface-bckto") },
 	"action:copy-bck":         func(e *surfaceEnv) (int, string) { return e.surfaceBucketCopy("surface-copy") },
+	"action:make-n-copies":    (*surfaceEnv).surfaceMakeNCopies, // mirror_test.go
 	"action:move-bck":         func(e *surfaceEnv) (int, string) { return e.surfaceBucketMove() },
 	"action:delete-listrange": func(e *surfaceEnv) (int, string) { return e.surfaceDeleteRange() },
 	"action:start":            func(e *surfaceEnv) (int, string) { return e.surfaceStartRebalance() },
@@ -310,7 +311,7 @@ var surfaceExamples = map[string]example{
 var refusedActions = map[string]struct{ method, route string }{
 	"delete-listrange": {"DELETE", "bucket"}, "evict-listrange": {"DELETE", "bucket"}, "evict-remote-bck": {"DELETE", "bucket"},
 	"copy-listrange": {"POST", "bucket"}, "copy-bck": {"POST", "bucket"}, "move-bck": {"POST", "bucket"},
-	"prefetch-listrange": {"POST", "bucket"}, "make-n-copies": {"POST", "bucket"}, "archive": {"PUT", "bucket"},
+	"prefetch-listrange": {"POST", "bucket"}, "archive": {"PUT", "bucket"},
 	"start": {"PUT", "cluster"}, "stop": {"PUT", "cluster"}, "start-maintenance": {"PUT", "cluster"},
 	"stop-maintenance": {"PUT", "cluster"}, "shutdown-node": {"PUT", "cluster"}, "decommission-node": {"PUT", "cluster"},
 	"shutdown": {"PUT", "cluster"}, "rm-unsafe": {"PUT", "cluster"},

@@ -111,9 +111,9 @@ var Surface = [...]Name{
 
 	// Actions.
 	{InAction, "list", Implemented, "list buckets or the objects of a bucket"},
-	{InAction, "create-bck", Implemented, "create a bucket"},
+	{InAction, "create-bck", Implemented, "create a bucket (partial properties in the value, as set-bprops takes them)"},
 	{InAction, "destroy-bck", Implemented, "destroy a bucket with its objects"},
-	{InAction, "set-bprops", Implemented, "change bucket properties"},
+	{InAction, "set-bprops", Implemented, "change bucket properties (a change of mirror.copies starts make-n-copies)"},
 	{InAction, "reset-bprops", Implemented, "reset bucket properties to the defaults"},
 	{InAction, "summary-bck", Implemented, "bucket summary (object count and bytes)"},
 	{InAction, "rename-obj", Implemented, "object rename (ais object mv)"},
@@ -128,7 +128,7 @@ var Surface = [...]Name{
 	{InAction, "prefetch-listrange", Refused, "prefetch (remote buckets only)"},
 	{InAction, "evict-listrange", Refused, "evict (remote buckets only)"},
 	{InAction, "evict-remote-bck", Refused, "evict (remote buckets only)"},
-	{InAction, "make-n-copies", Refused, "n-way mirroring"},
+	{InAction, "make-n-copies", Implemented, "n-way mirroring: mirror.copies=N and its job (ais job start mirror --copies N)"},
 	{InAction, "start", Implemented, "start a job (ais job start rebalance; other kinds are refused)"},
 	{InAction, "stop", Implemented, "stop jobs (ais job stop)"},
 	{InAction, "start-maintenance", Implemented, "target maintenance: its objects move to the others (skip_rebalance is refused)"},

@@ -18,6 +18,10 @@ const (
 	// KindResilver moves a target's objects to their HRW mountpaths after
 	// a mountpath change (local to the target).
 	KindResilver = "resilver"
+	// KindMakeNCopies brings every object of a bucket to the number of
+	// copies its mirror properties ask for (AIStore's "mirror" job),
+	// started when they change.
+	KindMakeNCopies = "make-n-copies"
 )
 
 // Actions that start and stop jobs.
@@ -26,6 +30,10 @@ const (
 	ActCopyBck = "copy-bck"
 	// ActMoveBck renames a bucket (POST /v1/buckets/SRC?bck_to=DST, no value).
 	ActMoveBck = "move-bck"
+	// ActMakeNCopies sets a bucket's number of copies (POST /v1/buckets/B,
+	// value the number): mirror.copies=N, mirror.enabled=N>1, as set-bprops
+	// would, and the make-n-copies job that follows.
+	ActMakeNCopies = "make-n-copies"
 	// ActXactStart starts a job (PUT /v1/cluster, value JobArgs).
 	ActXactStart = "start"
 	// ActXactStop stops jobs (PUT /v1/cluster, value JobArgs).

@@ -58,6 +58,13 @@ const (
 	HdrBucketProvider = "Ais-Bucket-Provider"
 	HdrPresent        = "Ais-Present"
 	HdrLocation       = "Ais-Location"
+	// HdrMirrorCopies is the number of copies of an object on its target,
+	// in decimal (HEAD; AIStore's mirror.copies).
+	HdrMirrorCopies = "Ais-Mirror-Copies"
+	// HdrMirrorPaths names the mountpaths that hold those copies,
+	// comma-separated, the one reads try first first (HEAD; AIStore's
+	// mirror.paths).
+	HdrMirrorPaths = "Ais-Mirror-Paths"
 	// HdrCallerName names the calling node on intra-cluster requests; it
 	// fills HTTPError.Caller.
 	HdrCallerName = "Ais-Caller-Name"
