@@ -40,7 +40,8 @@ func (p *Proxy) getDaemon(w http.ResponseWriter, r *http.Request) {
 	case wire.WhatSnode:
 		server.WriteJSON(w, p.snode())
 	case wire.WhatNodeStatus:
-		ns := server.NodeStatusOf(p.snode(), p.smap.Load(), p.bmd.Load(), p.clusterConfig(), p.started)
+		smap := p.smap.Load()
+		ns := server.NodeStatusOf(p.snode(), smap, p.bmd.Load(), p.clusterConfig(), p.started, server.StateFlags(smap, p.cfg.ID))
 		maps.Copy(ns.Tracker, p.cfg.Metrics.Tracker()) // the counters /metrics serves
 		server.WriteJSON(w, ns)
 	case server.WhatMetrics:

@@ -84,7 +84,8 @@ func (t *Target) getDaemon(w http.ResponseWriter, r *http.Request) {
 	case wire.WhatSnode:
 		server.WriteJSON(w, t.snode())
 	case wire.WhatNodeStatus:
-		ns := server.NodeStatusOf(t.snode(), t.smap.Load(), t.bmd.Load(), t.conf.load(), t.started)
+		smap := t.smap.Load()
+		ns := server.NodeStatusOf(t.snode(), smap, t.bmd.Load(), t.conf.load(), t.started, t.stateFlags(smap, t.cfg.ID))
 		ns.Capacity = t.capacity()
 		maps.Copy(ns.Tracker, t.cfg.Metrics.Tracker()) // the counters /metrics serves
 		server.WriteJSON(w, ns)

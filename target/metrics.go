@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/job"
 	"miniais/metrics"
@@ -20,10 +21,31 @@ func (t *Target) initMetrics() {
 		t.cfg.Metrics = metrics.New(metrics.Config{Role: cluster.RoleTarget, NodeID: t.cfg.ID, Started: t.started})
 	}
 	m := t.cfg.Metrics
-	m.Bind(metrics.View{Smap: t.smap.Load, BMD: t.bmd.Load, Flags: server.StateFlags})
+	m.Bind(metrics.View{Smap: t.smap.Load, BMD: t.bmd.Load, Flags: t.stateFlags})
 	m.RegisterTracing(t.cfg.Tracing)
 	m.RegisterMountpaths(t.mpStats.get(t))
 	m.RegisterJobs(t.jobCounts)
+}
+
+// stateFlags are the target's AIStore state flags: those of its place in
+// smap (server.StateFlags), and wire.StateRebalancing and
+// wire.StateResilvering while such a job of its runs and
+// wire.StateDiskFault while a mountpath of its is disabled after failing
+// (fs.Store.Faulted).
+func (t *Target) stateFlags(smap *cluster.Map, id string) uint64 {
+	f := server.StateFlags(smap, id)
+	for _, kind := range []struct {
+		name string
+		flag uint64
+	}{{wire.KindRebalance, wire.StateRebalancing}, {wire.KindResilver, wire.StateResilvering}} {
+		if len(t.jobs.Select(job.Filter{Kind: kind.name, OnlyRunning: true})) > 0 {
+			f |= kind.flag
+		}
+	}
+	if len(t.store.Faulted()) > 0 {
+		f |= wire.StateDiskFault
+	}
+	return f
 }
 
 // jobCounts counts this target's jobs by kind and state.

@@ -97,6 +97,11 @@ func TestMirrorHeadAndFault(t *testing.T) {
 	if c := copies(); c[2] != n {
 		t.Fatalf("after the resilver: copies %v, want %d objects with 2", c, n)
 	}
+	// The failed mountpath shows as AIStore's disk fault, in node_status and /metrics.
+	ns, err := c.NodeStatus(ctx, tg.ID())
+	if err != nil || ns.Cluster.Flags&wire.StateDiskFault == 0 || ns.Tracker[wire.TrackerFlags]&int64(wire.StateDiskFault) == 0 {
+		t.Fatalf("node_status after the fault: %v, flags %d, tracker %v", err, ns.Cluster.Flags, ns.Tracker)
+	}
 	for i := range n {
 		name := "o" + strconv.Itoa(i)
 		if on := filesOf(name); len(on) != 2 || slices.Contains(on, gone) {

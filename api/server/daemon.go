@@ -201,16 +201,17 @@ func memInfo() (total, avail uint64) {
 }
 
 // NodeStatusOf returns the node_status reply fields every node fills the
-// same way: identity, version, uptime, cluster state and system info. The
+// same way: identity, version, uptime, cluster state (flags: the node's
+// state flags, StateFlags and what the node adds) and system info. The
 // caller adds the capacity (targets) and further tracker values.
-func NodeStatusOf(self *cluster.Node, smap *cluster.Map, bmd *cluster.BMD, cfg *cluster.Config, started time.Time) *wire.NodeStatus {
+func NodeStatusOf(self *cluster.Node, smap *cluster.Map, bmd *cluster.BMD, cfg *cluster.Config, started time.Time, flags uint64) *wire.NodeStatus {
 	ns := &wire.NodeStatus{
 		Deployment: "dev",
 		Version:    wire.Version,
 		Node:       self,
 		Tracker: map[string]int64{
 			wire.TrackerUptime: time.Since(started).Nanoseconds(),
-			wire.TrackerFlags:  int64(StateFlags(smap, self.ID)),
+			wire.TrackerFlags:  int64(flags),
 		},
 		Capacity:    wire.Capacity{Mountpaths: map[string]*wire.MountpathCapacity{}},
 		SysInfo:     ReadSysInfo(started),
@@ -219,7 +220,7 @@ func NodeStatusOf(self *cluster.Node, smap *cluster.Map, bmd *cluster.BMD, cfg *
 	if n := smap.Node(self.ID); n != nil {
 		ns.Node = n // as the map lists it (flags)
 	}
-	ns.Cluster.Flags = StateFlags(smap, self.ID)
+	ns.Cluster.Flags = flags
 	ns.Cluster.Smap = wire.SmapState{UUID: smap.UUID, Version: cluster.MetaVersion(smap.Version)}
 	if p := smap.Primary; p != nil {
 		ns.Cluster.Smap.Primary = wire.PrimaryInfo{PubURL: p.URL(), CtrlURL: p.URL(), ID: p.ID}

@@ -161,7 +161,7 @@ func TestNodeStatusReply(t *testing.T) {
 	bmd := cluster.NewBMD("Tc5almxr0")
 	bmd.Version = 8
 	started := time.Now().Add(-time.Minute)
-	ns := NodeStatusOf(smap.Targets["t1"], smap, bmd, &cluster.Config{Version: 4}, started)
+	ns := NodeStatusOf(smap.Targets["t1"], smap, bmd, &cluster.Config{Version: 4}, started, StateFlags(smap, "t1"))
 	ns.Capacity = wire.Capacity{Mountpaths: map[string]*wire.MountpathCapacity{"/mp1": {
 		FS: wire.FSInfo{Fs: "/dev/vda1", FsType: "ext4", FsID: "1,2"}, Disks: []string{"vda1"}, Used: 70, Avail: 30, PctUsed: 70,
 	}}, TotalUsed: 70, TotalAvail: 30, PctMax: 70, PctAvg: 70, PctMin: 70}

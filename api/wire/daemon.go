@@ -62,7 +62,10 @@ const Version = "5.0."
 const (
 	StateClusterStarted uint64 = 1 << 1
 	StateNodeStarted    uint64 = 1 << 2
+	StateRebalancing    uint64 = 1 << 3 // a target's rebalance job runs
+	StateResilvering    uint64 = 1 << 5 // a target's resilver job runs
 	StateMaintenance    uint64 = 1 << 10
+	StateDiskFault      uint64 = 1 << 13 // a mountpath failed and was disabled
 	StateOK                    = StateClusterStarted | StateNodeStarted
 )
 
