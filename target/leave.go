@@ -82,15 +82,29 @@ func (t *Target) handleNodeLeave(ctx context.Context, msg *transport.Message, _ 
 }
 
 // wipe makes this target forget the cluster: it never joins again, its
-// state directory is emptied and, with userData, so are its mountpaths.
+// state directory is emptied and, with userData, so are its mountpaths
+// (the disabled ones too; one disabled after failing is tried, and left as
+// it is when that fails).
 func (t *Target) wipe(ctx context.Context, userData bool) error {
 	t.gone.Store(true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var errs []error
 	if userData {
-		for _, mp := range t.store.Mountpaths().List() {
+		mps := t.store.Mountpaths()
+		for _, mp := range mps.List() {
 			errs = append(errs, emptyDir(mp.Path))
+		}
+		// Disabled ones too; a failed one that cannot be emptied is logged
+		// (its disk is gone or broken), not a reason to stay in the cluster.
+		faulted := t.store.Faulted()
+		for _, mp := range mps.Disabled() {
+			err := emptyDir(mp.Path)
+			if _, ok := faulted[mp.Path]; ok && err != nil {
+				t.log.WarnContext(ctx, "decommission: a failed mountpath is left as it is", "mountpath", mp.Path, "err", err)
+				continue
+			}
+			errs = append(errs, err)
 		}
 	}
 	errs = append(errs, emptyDir(t.cfg.DataDir))

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -376,9 +378,10 @@ func TestMaintenance(t *testing.T) {
 	checkOperationTrace(t, j, traceID, wire.ActStopMaintenance, 3)
 }
 
-// TestDecommission decommissions a target (with rm_user_data): every object
-// stays readable, the target leaves the map and exits, its state directory
-// and mountpaths are emptied; then another one with no_shutdown (its state
+// TestDecommission decommissions a target (with rm_user_data, one of its
+// mountpaths disabled first): every object stays readable, the target
+// leaves the map and exits, its state directory and mountpaths (the
+// disabled one too) are emptied; then another one with no_shutdown (its state
 // goes, its mountpaths hold no object, it keeps running out of the
 // cluster); the last target is refused.
 func TestDecommission(t *testing.T) {
@@ -401,6 +404,10 @@ func TestDecommission(t *testing.T) {
 		}
 		if objectFiles(t, victim.Mountpaths) == 0 {
 			t.Fatalf("%s holds no object: the test proves nothing", victim.Name)
+		}
+		if rmData && len(victim.Mountpaths) > 1 {
+			// rm_user_data empties a disabled mountpath too.
+			disableMountpath(t, ctx, cl, victim.ID, victim.Mountpaths[0])
 		}
 		_, traceID := membershipCLI(t, cl, j, "decommission", victim.ID, flags...)
 		if !noShutdown {
@@ -606,5 +613,36 @@ func waitNoRebalance(t testing.TB, ctx context.Context, c *api.Client) {
 			t.Fatalf("a rebalance still runs: %+v, %v", snaps, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// disableMountpath disables mountpath path of target id (AIStore's
+// disable-mp, with its resilver) and waits until it is disabled.
+func disableMountpath(t *testing.T, ctx context.Context, cl *harness.Cluster, id, path string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"action": "disable-mp", "value": path})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, cl.ProxyURL()+"/v1/reverse/daemon/mountpaths", bytes.NewReader(body))
+	req.Header.Set(wire.HdrNodeID, id)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("disable-mp %s on %s: %d %s", path, id, resp.StatusCode, b)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var ml wire.MountpathList
+		getJSON(t, ctx, cl.ProxyURL()+"/v1/reverse/daemon?what=mountpaths", map[string]string{wire.HdrNodeID: id}, &ml)
+		if slices.Contains(ml.Disabled, path) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mountpath %s of %s not disabled within a minute: %+v", path, id, ml)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
