@@ -24,13 +24,11 @@ import (
 	"miniais/tracing"
 )
 
-// TestJobsOnRealTargets runs every job kind on three in-process targets
-// (so that -race watches the engine): copies with and without a prefix
-// and as a dry run, deletes by template and by list, a rename, a manual
-// rebalance; and checks the spans of a copy: one job span on the proxy,
-// one share span per target under it, batch spans with counters, no span
-// per object.
-func TestJobsOnRealTargets(t *testing.T) {
+// startTraced starts the in-process cluster of opts with every node's
+// spans going to the recorder it returns, through the one provider it
+// returns.
+func startTraced(t *testing.T, opts nodetest.Options) (*nodetest.Cluster, *tracing.Provider, *tracetest.SpanRecorder) {
+	t.Helper()
 	rec := tracetest.NewSpanRecorder()
 	cfg := tracing.DefaultConfig()
 	cfg.Enabled = true
@@ -39,10 +37,19 @@ func TestJobsOnRealTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	nc := nodetest.Start(t, nodetest.Options{Targets: 3,
-		Proxy:  func(pc *proxy.Config) { pc.Tracing = tp },
-		Target: func(_ int, tc *target.Config) { tc.Tracing = tp },
-	})
+	opts.Proxy = func(pc *proxy.Config) { pc.Tracing = tp }
+	opts.Target = func(_ int, tc *target.Config) { tc.Tracing = tp }
+	return nodetest.Start(t, opts), tp, rec
+}
+
+// TestJobsOnRealTargets runs every job kind on three in-process targets
+// (so that -race watches the engine): copies with and without a prefix
+// and as a dry run, deletes by template and by list, a rename, a manual
+// rebalance; and checks the spans of a copy: one job span on the proxy,
+// one share span per target under it, batch spans with counters, no span
+// per object.
+func TestJobsOnRealTargets(t *testing.T) {
+	nc, tp, rec := startTraced(t, nodetest.Options{Targets: 3})
 	ctx := context.Background()
 	c := api.NewClient(nc.URL())
 	src := cluster.NewBucket("src")

@@ -11,16 +11,12 @@ import (
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"miniais/api"
 	"miniais/api/wire"
 	"miniais/cluster"
 	"miniais/internal/nodetest"
 	"miniais/job"
-	"miniais/proxy"
-	"miniais/target"
-	"miniais/tracing"
 )
 
 // TestMirrorOnRealTargets runs make-n-copies on two in-process targets of
@@ -33,18 +29,7 @@ import (
 // mirror properties has them (checked alike), and with a target down a
 // change of the copies is refused before anything changes.
 func TestMirrorOnRealTargets(t *testing.T) {
-	rec := tracetest.NewSpanRecorder()
-	cfg := tracing.DefaultConfig()
-	cfg.Enabled = true
-	tp, err := tracing.New(context.Background(), cfg, tracing.Options{Role: cluster.RoleProxy, NodeID: "all", SpanProcessor: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	nc := nodetest.Start(t, nodetest.Options{Targets: 2, Mountpaths: 3,
-		Proxy:  func(pc *proxy.Config) { pc.Tracing = tp },
-		Target: func(_ int, tc *target.Config) { tc.Tracing = tp },
-	})
+	nc, tp, rec := startTraced(t, nodetest.Options{Targets: 2, Mountpaths: 3})
 	ctx := context.Background()
 	c := api.NewClient(nc.URL())
 	bck := cluster.NewBucket("m")
