@@ -221,8 +221,10 @@ func (s *Store) copyBody(ctx context.Context, r io.Reader, size, maxSize int64, 
 // mirrored bucket's object) its version and metadata and renames it into
 // place on mp (each replica on its own mountpath), under the bucket read
 // lock and the name's stripe lock; copies on other mountpaths are removed.
-// It returns the directory to flush (with the file) before acknowledging,
-// and sets each replica's.
+// The number of copies is checked again under the lock (replicate). It
+// returns the directory to flush (with the file) before acknowledging, and
+// the replicas, each with its directory set; the caller owns them, on
+// error too.
 func (s *Store) commit(ctx context.Context, mp *Mountpath, uname string, tmp *os.File, reps []replica, a *ObjectAttrs, ifAbsent bool) (string, []replica, error) {
 	bck, name := a.Bucket, a.Name
 	s.bckMu.RLock()
