@@ -217,6 +217,15 @@ func (s *Store) place(mp *Mountpath, bck cluster.Bucket, name string) (int64, er
 		return -1, nil // not one of ours (a stray file)
 	}
 	uname := bck.Uname(name)
+	if s.copiesOf(bck) == 1 {
+		if hrw := s.mps.Select(uname); hrw != nil && hrw.Path == mp.Path {
+			// In place, without a lock or a stat: a copy elsewhere (even a
+			// newer one) is placed when the walk gets to it. (A number of
+			// copies changed meanwhile is read again by the pass that the
+			// change starts.)
+			return -1, nil
+		}
+	}
 	s.bckMu.RLock()
 	defer s.bckMu.RUnlock()
 	lk := s.stripe(uname)
