@@ -35,6 +35,9 @@
 //	<mp>/.work/meta-<random>        a sidecar being written (no-xattr filesystems)
 //	<mp>/.trash/<bucket>-<random>/  a destroyed bucket on its way out (EmptyTrash)
 //	<mp>/@ais/                      buckets of provider "ais"
+//	<mp>/@ais/<bucket>/bid          the bucket's ID in decimal (CreateBucket), which
+//	                                tells it from a bucket of the same name destroyed
+//	                                and created again while this copy was away
 //	<mp>/@ais/<bucket>/%ob/         the bucket's objects (made on every mountpath)
 //	<mp>/@ais/<bucket>/%ob/<object> one object: "a/b/c" is the file %ob/a/b/c
 //	<mp>/@ais/<bucket>/%mt/<object> the object's sidecar metadata, only where

@@ -16,6 +16,7 @@ const (
 	putPrefix      = "put-"
 	metaPrefix     = "meta-"
 	trashPrefix    = "trash-"
+	bucketIDName   = "bid"
 )
 
 // maxSegment is the longest segment of an object name (Linux NAME_MAX).
@@ -54,6 +55,11 @@ func objectsDir(mp *Mountpath, bck cluster.Bucket) string {
 // passed checkNames; then the result always lies inside objectsDir.
 func objectPath(mp *Mountpath, bck cluster.Bucket, name string) string {
 	return objectsDir(mp, bck) + "/" + name
+}
+
+// bucketIDPath returns <mp>/@ais/<bucket>/bid, the bucket's ID.
+func bucketIDPath(mp *Mountpath, bck cluster.Bucket) string {
+	return bucketDir(mp, bck) + "/" + bucketIDName
 }
 
 // sidecarPath returns <mp>/@ais/<bucket>/%mt/<name>.

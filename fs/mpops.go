@@ -58,13 +58,14 @@ func (s *Store) Attach(path string) (*Mountpath, error) {
 }
 
 // syncBuckets makes the buckets of mp those of the readable mountpaths
-// other than mp: it creates the missing ones (every bucket has its
-// directory on every readable mountpath, so that no detach loses an empty
-// one) and moves into mp's trash those the others lack (destroyed while mp
-// was disabled), unless no other mountpath is readable. The caller holds
-// bckMu (write) and mp is not readable.
+// other than mp: it creates the missing ones, with their bucket IDs (every
+// bucket has its directory on every readable mountpath, so that no detach
+// loses an empty one), and moves into mp's trash those the others lack
+// (destroyed while mp was disabled) or have under another bucket ID
+// (destroyed and created again meanwhile), unless no other mountpath is
+// readable. The caller holds bckMu (write) and mp is not readable.
 func (s *Store) syncBuckets(mp *Mountpath) error {
-	want := map[string]bool{}
+	want := map[string]uint64{} // name -> bucket ID (0: none recorded)
 	others := 0
 	for _, o := range s.mps.List() {
 		if o.Path == mp.Path {
@@ -76,8 +77,16 @@ func (s *Store) syncBuckets(mp *Mountpath) error {
 			return fmt.Errorf("fs: mountpath %s: %w", o.Path, err)
 		}
 		for _, e := range entries {
-			if e.IsDir() && cluster.NewBucket(e.Name()).Validate() == nil {
-				want[e.Name()] = true
+			bck := cluster.NewBucket(e.Name())
+			if !e.IsDir() || bck.Validate() != nil {
+				continue
+			}
+			id, err := readBucketID(o, bck)
+			if err != nil {
+				return err
+			}
+			if want[e.Name()] == 0 {
+				want[e.Name()] = id
 			}
 		}
 	}
@@ -88,8 +97,19 @@ func (s *Store) syncBuckets(mp *Mountpath) error {
 	trashed := false
 	for _, e := range entries {
 		bck := cluster.NewBucket(e.Name())
-		if !e.IsDir() || bck.Validate() != nil || want[e.Name()] || others == 0 {
+		if !e.IsDir() || bck.Validate() != nil || others == 0 {
 			continue
+		}
+		why := "destroyed while its mountpath was out"
+		if id, ok := want[e.Name()]; ok {
+			had, err := readBucketID(mp, bck)
+			if err != nil {
+				return err
+			}
+			if id == 0 || had == 0 || had == id {
+				continue // the same bucket (or no telling: kept)
+			}
+			why = "destroyed and created again while its mountpath was out"
 		}
 		if err := os.MkdirAll(trashDir(mp), 0o755); err != nil {
 			return fmt.Errorf("fs: %w", err)
@@ -97,11 +117,11 @@ func (s *Store) syncBuckets(mp *Mountpath) error {
 		if err := os.Rename(bucketDir(mp, bck), filepath.Join(trashDir(mp), bck.Name+"-"+randSuffix())); err != nil {
 			return fmt.Errorf("fs: mountpath %s: trash bucket %s: %w", mp.Path, bck, err)
 		}
-		s.log.Info("fs: bucket destroyed while its mountpath was out, trashed", "mountpath", mp.Path, "bucket", bck.Name)
+		s.log.Info("fs: bucket "+why+", trashed", "mountpath", mp.Path, "bucket", bck.Name)
 		trashed = true
 	}
-	for name := range want {
-		if err := os.MkdirAll(objectsDir(mp, cluster.NewBucket(name)), 0o755); err != nil {
+	for name, id := range want {
+		if err := s.makeBucket(mp, cluster.NewBucket(name), id); err != nil {
 			return fmt.Errorf("fs: mountpath %s: %w", mp.Path, err)
 		}
 	}

@@ -313,3 +313,50 @@ func TestMountpathBuckets(t *testing.T) {
 		}
 	}
 }
+
+// TestBucketIDs: CreateBucket records the bucket ID on every mountpath and
+// refuses another ID there; a mountpath that was out while its bucket was
+// destroyed and created again (another ID) has the old one trashed when it
+// is enabled, so its objects do not show up in the new bucket.
+func TestBucketIDs(t *testing.T) {
+	s := newStore(t, 2)
+	ctx := context.Background()
+	bck := cluster.NewBucket("ids")
+	if err := s.CreateBucket(ctx, bck, 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateBucket(ctx, bck, 7); err != nil {
+		t.Fatalf("the same ID again: %v", err)
+	}
+	if ids, err := s.BucketIDs(bck); err != nil || !slices.Equal(ids, []uint64{7}) {
+		t.Fatalf("BucketIDs = %v, %v; want [7]", ids, err)
+	}
+	if err := s.CreateBucket(ctx, bck, 8); !errors.Is(err, cluster.ErrExists) {
+		t.Fatalf("CreateBucket with another ID = %v, want ErrExists", err)
+	}
+	const n = 60
+	for i := range n {
+		put(t, s, bck, "old"+strconv.Itoa(i), []byte("old"))
+	}
+	out := s.Mountpaths().List()[0]
+	if err := s.Disable(out.Path, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DestroyBucket(ctx, bck); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateBucket(ctx, bck, 9); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, bck, "new", []byte("new"))
+	if err := s.Enable(out.Path); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := s.BucketIDs(bck); err != nil || !slices.Equal(ids, []uint64{9}) {
+		t.Fatalf("BucketIDs after the enable = %v, %v; want [9]", ids, err)
+	}
+	entries, _, err := s.List(ctx, bck, ListOptions{})
+	if err != nil || len(entries) != 1 || entries[0].Name != "new" {
+		t.Fatalf("the new bucket lists %d entries (%v), want only \"new\"", len(entries), err)
+	}
+}

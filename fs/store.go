@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -19,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"miniais/cluster"
+	"miniais/internal/atomicfile"
 )
 
 // FsyncPolicy says whether Put and bucket operations fsync files and
@@ -187,9 +189,13 @@ func (s *Store) initMountpath(mp *Mountpath) error {
 // takes effect at once.
 func (s *Store) Mountpaths() *Mountpaths { return s.mps }
 
-// CreateBucket creates bck's directory on every mountpath. It is idempotent:
-// creating an existing bucket succeeds.
-func (s *Store) CreateBucket(ctx context.Context, bck cluster.Bucket) (err error) {
+// CreateBucket creates bck's directory on every mountpath and, when id is
+// not 0, records id as its bucket ID there (see BucketIDs). It is
+// idempotent: creating an existing bucket with the same ID (or id 0)
+// succeeds. A mountpath whose directory of bck records another ID fails it
+// with an error wrapping cluster.ErrExists: that is another bucket of the
+// same name, to be destroyed first.
+func (s *Store) CreateBucket(ctx context.Context, bck cluster.Bucket, id uint64) (err error) {
 	ctx, span := s.start(ctx, "fs.CreateBucket", bck, "")
 	defer func() { endSpan(span, err) }()
 	if err := bck.Validate(); err != nil {
@@ -205,14 +211,73 @@ func (s *Store) CreateBucket(ctx context.Context, bck cluster.Bucket) (err error
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(objectsDir(mp, bck), 0o755); err != nil {
-			return fmt.Errorf("fs: create bucket %s: %w", bck, err)
-		}
-		if err := s.syncDir(bucketDir(mp, bck), filepath.Join(mp.Path, providerDir)); err != nil {
+		if err := s.makeBucket(mp, bck, id); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// makeBucket makes bck's directories on mp with bucket ID id (0: none);
+// the caller holds bckMu.
+func (s *Store) makeBucket(mp *Mountpath, bck cluster.Bucket, id uint64) error {
+	if err := os.MkdirAll(objectsDir(mp, bck), 0o755); err != nil {
+		return fmt.Errorf("fs: create bucket %s: %w", bck, err)
+	}
+	if id != 0 {
+		had, err := readBucketID(mp, bck)
+		switch {
+		case err != nil:
+			return err
+		case had != 0 && had != id:
+			return cluster.Errorf(cluster.ErrExists, "bucket %s on %s has bucket ID %d, not %d: another bucket of that name", bck, mp.Path, had, id)
+		case had == 0:
+			// atomicfile fsyncs: a bucket is created rarely.
+			if err := atomicfile.Write(bucketIDPath(mp, bck), []byte(strconv.FormatUint(id, 10)), 0o644); err != nil {
+				return fmt.Errorf("fs: create bucket %s: %w", bck, err)
+			}
+		}
+	}
+	return s.syncDir(bucketDir(mp, bck), filepath.Join(mp.Path, providerDir))
+}
+
+// readBucketID returns the bucket ID recorded in bck's directory on mp, 0
+// when none is.
+func readBucketID(mp *Mountpath, bck cluster.Bucket) (uint64, error) {
+	b, err := os.ReadFile(bucketIDPath(mp, bck))
+	if isNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("fs: bucket %s on %s: read its ID: %w", bck, mp.Path, err)
+	}
+	id, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, cluster.Errorf(cluster.ErrCorrupt, "bucket %s on %s: bucket ID %q: %v", bck, mp.Path, b, err)
+	}
+	return id, nil
+}
+
+// BucketIDs returns the distinct bucket IDs that bck's directories on the
+// readable mountpaths record (CreateBucket), sorted; none for a bucket
+// created without one or missing. More than one, or one that is not the
+// bucket metadata's, means the disks hold an older bucket of that name.
+func (s *Store) BucketIDs(bck cluster.Bucket) ([]uint64, error) {
+	if err := bck.Validate(); err != nil {
+		return nil, err
+	}
+	var ids []uint64
+	for _, mp := range s.mps.List() {
+		id, err := readBucketID(mp, bck)
+		if err != nil {
+			return nil, err
+		}
+		if id != 0 && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // DestroyBucket removes bck and all its objects from every mountpath. On

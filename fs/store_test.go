@@ -49,7 +49,7 @@ func metaModes(t *testing.T, f func(t *testing.T, mods ...func(*Config))) {
 func newBucket(tb testing.TB, s *Store, name string) cluster.Bucket {
 	tb.Helper()
 	bck := cluster.NewBucket(name)
-	if err := s.CreateBucket(context.Background(), bck); err != nil {
+	if err := s.CreateBucket(context.Background(), bck, 0); err != nil {
 		tb.Fatal(err)
 	}
 	return bck
@@ -595,7 +595,7 @@ func TestDestroyBucket(t *testing.T) {
 			put(t, s, bck, "d/"+strconv.Itoa(i), []byte("x"))
 		}
 		put(t, s, keep, "k", []byte("k"))
-		if err := s.CreateBucket(ctx, bck); err != nil {
+		if err := s.CreateBucket(ctx, bck, 0); err != nil {
 			t.Fatalf("CreateBucket is not idempotent: %v", err)
 		}
 		if got, _ := s.Buckets(ctx); len(got) != 2 {

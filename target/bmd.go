@@ -28,10 +28,12 @@ import (
 //   - properties (and renames, which are a create and a destroy) come
 //     with the new version as a whole.
 //
-// A bucket only the disks hold (not this target's persisted metadata) but
-// the new version names is kept: without its ID on disk there is no
-// telling whether it is the same bucket (a crash between making its
-// directories and persisting the metadata) or an older one.
+// Each bucket's directories record its bucket ID (fs.Store.CreateBucket),
+// so a target whose persisted metadata is lost or older than its disks
+// still tells: a bucket the disks hold under another ID is destroyed
+// before the new one is made. A bucket directory without a recorded ID
+// (made before IDs were recorded) that the new version names is kept, and
+// gets the ID.
 
 // applyBMD installs bmd if it is newer than the current bucket metadata,
 // first making the disks match it (see above), and persists it. If a
@@ -70,12 +72,24 @@ func (t *Target) applyBMD(ctx context.Context, bmd *cluster.BMD) error {
 		}
 	}
 	for name, props := range bmd.Buckets {
-		if old := cur.Buckets[name]; old != nil && old.BID != props.BID {
+		bck := cluster.Bucket{Provider: props.Provider, Name: name}
+		onDiskIDs, err := t.store.BucketIDs(bck)
+		if err != nil {
+			return fmt.Errorf("apply bucket metadata v%d: %w", bmd.Version, err)
+		}
+		switch old := cur.Buckets[name]; {
+		case old != nil && old.BID != props.BID:
 			if err := destroy(name, fmt.Sprintf("destroyed and created again (bucket ID %d, was %d)", props.BID, old.BID)); err != nil {
 				return err
 			}
+		case len(onDiskIDs) > 1 || (len(onDiskIDs) == 1 && onDiskIDs[0] != props.BID):
+			// This target's metadata did not know (lost, or older than
+			// the disks), the disks do.
+			if err := destroy(name, fmt.Sprintf("destroyed and created again (bucket ID %d, the disks hold %v)", props.BID, onDiskIDs)); err != nil {
+				return err
+			}
 		}
-		if err := t.store.CreateBucket(ctx, cluster.Bucket{Provider: props.Provider, Name: name}); err != nil {
+		if err := t.store.CreateBucket(ctx, bck, props.BID); err != nil {
 			return fmt.Errorf("apply bucket metadata v%d: %w", bmd.Version, err)
 		}
 	}

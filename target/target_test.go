@@ -204,6 +204,9 @@ func TestTruncatedBodyStoresNothing(t *testing.T) {
 			}
 			for _, mp := range tg.mps {
 				filepath.Walk(mp, func(path string, info os.FileInfo, err error) error {
+					if m, _ := filepath.Match(filepath.Join(mp, "@ais", "*", "bid"), path); m {
+						return nil // the bucket's ID, from its creation
+					}
 					if err == nil && !info.IsDir() {
 						t.Errorf("file left behind by a truncated PUT: %s", path)
 					}

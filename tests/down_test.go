@@ -421,3 +421,48 @@ func checkRemoved(t *testing.T, ctx context.Context, c *api.Client, bck cluster.
 		}
 	}
 }
+
+// TestLostBucketMetadata: a target whose persisted bucket metadata is lost
+// (bmd.msgp deleted) while it is down, and whose bucket is destroyed and
+// created again meanwhile, tells the old bucket on its disks from the new
+// one by the bucket ID the disks record: the old objects are destroyed, not
+// served as the new bucket's.
+func TestLostBucketMetadata(t *testing.T) {
+	ctx := testContext(t)
+	cl := harness.StartCluster(t, harness.Options{Targets: 2})
+	c := api.NewClient(cl.ProxyURL())
+	bck := createBucket(t, ctx, c, "lost-bmd")
+	owners := putNamed(t, ctx, c, bck, "old", ":old", 40)
+	victim := cl.Targets()[1]
+	if len(namesNotOn(owners, victim.ID)) == len(owners) {
+		t.Fatalf("no object on %s: the test would not test", victim.ID)
+	}
+	cl.StopNode(victim, syscall.SIGKILL)
+	waitDown(t, ctx, c, victim.ID, true)
+	if err := c.DestroyBucket(ctx, bck); err != nil {
+		t.Fatal(err)
+	}
+	createBucket(t, ctx, c, bck.Name)
+	newNames := namesNotOn(putNamed(t, ctx, c, bck, "new", ":new", 20), victim.ID)
+	if err := os.Remove(filepath.Join(victim.DataDir, "bmd.msgp")); err != nil {
+		t.Fatal(err)
+	}
+
+	cl.StartTarget(1)
+	waitDown(t, ctx, c, victim.ID, false)
+	got, missing := listAllPages(t, ctx, c, bck, 1000)
+	if !slices.Equal(got, newNames) || len(missing) != 0 {
+		t.Errorf("%s after the return: %v (incomplete %v), want only the new objects %v", bck, got, missing, newNames)
+	}
+	for name, owner := range owners {
+		if owner != victim.ID {
+			continue
+		}
+		if _, err := c.GetObject(ctx, bck, name, &bytes.Buffer{}, api.GetOptions{}); !errors.Is(err, cluster.ErrNotFound) {
+			t.Errorf("GET %s of the destroyed bucket from the returned target: %v, want not found", name, err)
+		}
+	}
+	if n := objectFiles(t, victim.Mountpaths); n != 0 {
+		t.Errorf("%d object files of the old bucket left on %s", n, victim.ID)
+	}
+}

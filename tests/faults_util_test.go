@@ -99,7 +99,8 @@ func allMountpaths(cl *harness.Cluster) []string {
 }
 
 // storedFiles returns every regular file under the mountpaths, relative to
-// its mountpath.
+// its mountpath, but the buckets' ID files (@ais/BUCKET/bid, written when a
+// bucket is created).
 func storedFiles(t testing.TB, mountpaths []string) []string {
 	t.Helper()
 	var out []string
@@ -107,6 +108,9 @@ func storedFiles(t testing.TB, mountpaths []string) []string {
 		err := filepath.WalkDir(mp, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if m, _ := filepath.Match(filepath.Join(mp, "@ais", "*", "bid"), path); m {
+				return nil
 			}
 			if !d.IsDir() {
 				rel, _ := filepath.Rel(mp, path)
