@@ -47,7 +47,9 @@ func (t *Target) route(h func(http.ResponseWriter, *http.Request, server.Route) 
 		if err == nil {
 			t.tagSpan(r, rt)
 			if rt.Object != "" {
-				err = t.checkRoute(r, rt)
+				if err = t.checkRoute(r, rt); err != nil && t.reroute(w, r, err) {
+					return
+				}
 			}
 		}
 		if err == nil {

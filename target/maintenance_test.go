@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"miniais/api/server"
+	"miniais/api/wire"
 	"miniais/cluster"
 )
 
@@ -66,10 +68,28 @@ func TestCheckRouteMaintenance(t *testing.T) {
 			}
 		})
 	}
-	// A redirected write waits for a newer map (mapWait), then is refused.
+	// A redirected write waits for a newer map (mapWait), then is refused,
+	// and sent back to the proxy that redirected it.
 	r := httptest.NewRequest(http.MethodPut, "/v1/objects/b/"+name+"?provider=ais&"+fresh, nil)
-	if err := tg.checkRoute(r, server.Route{Bucket: bck, Object: name}); !errors.Is(err, cluster.ErrNotOwner) {
+	err := tg.checkRoute(r, server.Route{Bucket: bck, Object: name})
+	if !errors.Is(err, cluster.ErrNotOwner) {
 		t.Fatalf("redirected put to a target in maintenance: %v, want ErrNotOwner", err)
+	}
+	tg.log = slog.New(slog.DiscardHandler)
+	w := httptest.NewRecorder()
+	want := m.Proxies["p1"].URL() + "/v1/objects/b/" + name + "?provider=ais"
+	if !tg.reroute(w, r, err) || w.Code != http.StatusTemporaryRedirect || w.Header().Get("Location") != want {
+		t.Fatalf("reroute: %d to %q, want 307 to %q", w.Code, w.Header().Get("Location"), want)
+	}
+	// Not a request the client routed itself, nor one a node sent: they
+	// re-route themselves on the 421.
+	direct := httptest.NewRequest(http.MethodPut, "/v1/objects/b/"+name+"?provider=ais&smap=7", nil)
+	relayed := httptest.NewRequest(http.MethodPut, "/v1/objects/b/"+name+"?provider=ais&"+fresh, nil)
+	relayed.Header.Set(wire.HdrCallerName, "p1")
+	for _, r := range []*http.Request{direct, relayed} {
+		if tg.reroute(httptest.NewRecorder(), r, err) {
+			t.Fatalf("rerouted %s", r.URL)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -31,7 +32,9 @@ const redirectTTL = time.Minute
 //     refused with 400 ("expected to be redirected").
 //   - A read (GET, HEAD) may also come with neither.
 //   - A request for an object another target owns gets 421 (cluster.
-//     ErrNotOwner) naming the owner, so that the client re-routes.
+//     ErrNotOwner) naming the owner, so that the client re-routes; one that
+//     a proxy redirected here gets a 307 back to that proxy instead
+//     (reroute), since its client follows redirects.
 //
 // Requests between targets (hdrLocalOnly: a neighbour lookup while a
 // rebalance moves objects) ask for this target's own copy: a GET or HEAD, or
@@ -89,6 +92,41 @@ func (t *Target) checkRoute(r *http.Request, rt server.Route) error {
 		return cluster.Errorf(cluster.ErrNotOwner, "target %s: %s/%s belongs to target %s (cluster map v%d)", t.cfg.ID, rt.Bucket, rt.Object, owner.ID, smap.Version)
 	}
 	return nil
+}
+
+// reroute answers a request that a proxy redirected here, and that
+// checkRoute refused as not this target's (err wraps cluster.ErrNotOwner:
+// the map changed after the redirect, and no newer map made it ours), with
+// a 307 back to that proxy, which routes it again by its current map; it
+// reports whether it did. A client that follows redirects (re-sending the
+// body, as it did for the proxy's) then sees one more hop where it would
+// have seen a 421; nothing was read or written here. A request routed by
+// the client itself (wire.QparamSmap), or sent by a node (a proxy relaying
+// an S3 request, a neighbour), still gets the 421: those re-route
+// themselves.
+func (t *Target) reroute(w http.ResponseWriter, r *http.Request, err error) bool {
+	if !errors.Is(err, cluster.ErrNotOwner) || r.Header.Get(wire.HdrCallerName) != "" {
+		return false
+	}
+	q := rawQuery(r.URL.RawQuery)
+	if q.Get(wire.QparamSmap) != "" {
+		return false
+	}
+	p := t.smap.Load().Proxies[q.Get(wire.QparamProxyID)]
+	if p == nil {
+		return false
+	}
+	vals := r.URL.Query()
+	vals.Del(wire.QparamProxyID)
+	vals.Del(wire.QparamUnixTime)
+	loc := p.URL() + r.URL.EscapedPath()
+	if enc := vals.Encode(); enc != "" {
+		loc += "?" + enc
+	}
+	t.log.DebugContext(r.Context(), "re-routed through the proxy", "method", r.Method, "path", r.URL.Path, "proxy", p.ID, "why", err)
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusTemporaryRedirect)
+	return true
 }
 
 // mapWait bounds how long a request the proxy routed to this target waits
