@@ -213,7 +213,9 @@ func (p *Proxy) checkMountpaths(ctx context.Context, targets []*cluster.Node, wa
 //
 // The mirror section follows AIStore's rules (cluster.BucketProps.Copies
 // is what the targets keep):
-//   - copies must be 1..cluster.MaxCopies and burst_buffer >= 0;
+//   - copies must be 1..cluster.MaxCopies; burst_buffer >= 0 (400), and
+//     changing it is refused (501: copies are made within the PUT, there
+//     is no queue for it to size);
 //   - naming only copies sets enabled = copies > 1;
 //   - naming only enabled: false sets copies to 1; true with fewer than 2
 //     copies sets 2 (more are kept);
@@ -243,7 +245,7 @@ func mergeBucketProps(cur *cluster.BucketProps, partial []byte) (*cluster.Bucket
 	case next.EC.Enabled:
 		return nil, cluster.Errorf(cluster.ErrNotImplemented, "erasure coding (ec.enabled) is not implemented")
 	}
-	if err := mergeMirror(&next, partial); err != nil {
+	if err := mergeMirror(&next, cur.Mirror, partial); err != nil {
 		return nil, err
 	}
 	return &next, nil
@@ -251,7 +253,7 @@ func mergeBucketProps(cur *cluster.BucketProps, partial []byte) (*cluster.Bucket
 
 // mergeMirror applies the rules of mergeBucketProps's Mirroring to next,
 // which holds the partial properties decoded over the current ones.
-func mergeMirror(next *cluster.BucketProps, partial []byte) error {
+func mergeMirror(next *cluster.BucketProps, cur cluster.MirrorConf, partial []byte) error {
 	var top struct {
 		Mirror map[string]json.RawMessage `json:"mirror"`
 	}
@@ -282,6 +284,10 @@ func mergeMirror(next *cluster.BucketProps, partial []byte) error {
 		return cluster.Errorf(cluster.ErrBadRequest, "mirror.copies=%d: must be 1 to %d", m.Copies, cluster.MaxCopies)
 	case m.Burst < 0:
 		return cluster.Errorf(cluster.ErrBadRequest, "mirror.burst_buffer=%d: must not be negative", m.Burst)
+	case m.Burst != cur.Burst:
+		// AIStore's queue for copies made after the PUT: miniais makes them
+		// within it, so a burst_buffer would be ignored.
+		return cluster.Errorf(cluster.ErrNotImplemented, "mirror.burst_buffer: copies are made within the PUT (no queue to size); it stays %d", cur.Burst)
 	}
 	return nil
 }

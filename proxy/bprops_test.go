@@ -42,9 +42,8 @@ func TestMergeBucketProps(t *testing.T) {
 		{"mirror enabled only", `{"mirror":{"enabled":true}}`, mirrorIs(2, true), false, nil},
 		{"mirror disabled only", `{"mirror":{"enabled":false}}`, mirrorIs(1, false), false, nil},
 		{"mirror off", `{"mirror":{"enabled":false,"copies":1}}`, mirrorIs(1, false), false, nil},
-		{"mirror burst only", `{"mirror":{"burst_buffer":64}}`, func(p *cluster.BucketProps) bool {
-			return p.Mirror == cluster.MirrorConf{Copies: 1, Burst: 64}
-		}, false, nil},
+		{"mirror burst only", `{"mirror":{"burst_buffer":64}}`, nil, true, cluster.ErrNotImplemented},
+		{"mirror burst unchanged", `{"mirror":{"burst_buffer":0,"copies":2}}`, mirrorIs(2, true), false, nil},
 		{"mirror null", `{"mirror":null}`, mirrorIs(1, false), false, nil},
 		{"mirror copies 0", `{"mirror":{"copies":0}}`, nil, true, nil},
 		{"mirror copies 33", `{"mirror":{"copies":33}}`, nil, true, nil},
